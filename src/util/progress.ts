@@ -1,0 +1,95 @@
+/**
+ * Progress display for long work: a bar with count, rate and ETA on a terminal, one plain
+ * line per update elsewhere (CI logs, notebooks), throttled so logs stay readable.
+ */
+export interface ProgressOptions {
+  /** Label shown before the bar. */
+  label: string;
+  /** Total units of work. */
+  total: number;
+  /** Unit name for the rate, e.g. 'step' or 'sample'. */
+  unit?: string;
+  /** Where to write; defaults to process.stderr. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Minimum milliseconds between non-TTY lines. */
+  plainIntervalMs?: number;
+  /** Function returning the current time in ms (injectable for tests). */
+  now?: () => number;
+}
+
+export interface ProgressState {
+  done: number;
+  total: number;
+  elapsedMs: number;
+  ratePerSec: number;
+  etaMs: number;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '--:--';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const mm = String(m).padStart(2, '0');
+  const ss = String(sec).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export function progressState(done: number, total: number, elapsedMs: number): ProgressState {
+  const ratePerSec = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const etaMs = ratePerSec > 0 ? ((total - done) / ratePerSec) * 1000 : Number.POSITIVE_INFINITY;
+  return { done, total, elapsedMs, ratePerSec, etaMs };
+}
+
+/** Renders one progress line, e.g. `grpo s0 [#####.....] 12/40 step 0.85 step/s ETA 00:33 reward=0.41`. */
+export function renderProgressLine(label: string, st: ProgressState, unit: string, extra: string, width = 24): string {
+  const frac = st.total > 0 ? Math.min(1, st.done / st.total) : 1;
+  const filled = Math.round(frac * width);
+  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
+  const rate = st.ratePerSec >= 1 ? st.ratePerSec.toFixed(1) : st.ratePerSec.toFixed(3);
+  return `${label} [${bar}] ${st.done}/${st.total} ${rate} ${unit}/s ETA ${formatDuration(st.etaMs)}${extra ? ' ' + extra : ''}`;
+}
+
+export class ProgressBar {
+  private readonly opts: Required<Omit<ProgressOptions, 'stream'>> & { stream: ProgressOptions['stream'] };
+  private readonly start: number;
+  private done = 0;
+  private lastPlain = -Infinity;
+  private extra = '';
+
+  constructor(opts: ProgressOptions) {
+    this.opts = {
+      unit: 'it',
+      plainIntervalMs: 5000,
+      now: () => Date.now(),
+      ...opts,
+      stream: opts.stream ?? process.stderr,
+    };
+    this.start = this.opts.now();
+  }
+
+  /** Advances by `n` units and redraws; `extra` is shown after the ETA (e.g. current reward). */
+  tick(n = 1, extra?: string): void {
+    this.update(this.done + n, extra);
+  }
+
+  update(done: number, extra?: string): void {
+    this.done = done;
+    if (extra !== undefined) this.extra = extra;
+    const stream = this.opts.stream!;
+    const now = this.opts.now();
+    const line = renderProgressLine(this.opts.label, progressState(done, this.opts.total, now - this.start), this.opts.unit, this.extra);
+    if (stream.isTTY) {
+      stream.write(`\r\x1b[2K${line}`);
+      if (done >= this.opts.total) stream.write('\n');
+    } else if (now - this.lastPlain >= this.opts.plainIntervalMs || done >= this.opts.total) {
+      this.lastPlain = now;
+      stream.write(line + '\n');
+    }
+  }
+
+  state(): ProgressState {
+    return progressState(this.done, this.opts.total, this.opts.now() - this.start);
+  }
+}
