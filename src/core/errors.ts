@@ -7,7 +7,8 @@
 export class AnytimeInputError extends Error {
   readonly argument: string;
   constructor(argument: string, message: string) {
-    super(`${argument}: ${message}`);
+    // `fail('x', '[3] must be …')` reads as `x[3] must be …`; otherwise `x: …`.
+    super(message.startsWith('[') ? `${argument}${message}` : `${argument}: ${message}`);
     this.name = 'AnytimeInputError';
     this.argument = argument;
   }

@@ -1,0 +1,5 @@
+/**
+ * anytime: budget priors, truncation, returns, advantages (GRPO, BRPO), losses, metrics and
+ * answer verification for anytime reasoning. The pure-math core has no tensor dependency.
+ */
+export * from './core/index.js';
