@@ -3,3 +3,5 @@
  * answer verification for anytime reasoning. The pure-math core has no tensor dependency.
  */
 export * from './core/index.js';
+export * from './verify/index.js';
+export * as tasks from './tasks/index.js';

@@ -1,0 +1,239 @@
+/**
+ * The public verifier: `verifyAnswer` (free-form prediction vs gold), `gradeSummary` (the
+ * {0,1} reward of a forced summary, ANYTIME.md §1) and the pluggable `Verifier` type.
+ *
+ * Decisions where graders disagree, and what this verifier does:
+ *
+ * - Percent. `10\%` = `10`, but `10\%` ≠ `0.1`. The percent sign is dropped and the number
+ *   compared as written. The graders the paper used (Hendrycks MATH normalisation and the
+ *   DeepScaleR sympy grader) do the same; the benchmark golds that carry a percent
+ *   (`62.5%`, `$8 \%$`) expect the percentage number; and accepting `0.1` as well would
+ *   make both `0.1` and `10` right for one gold, so a gold `1\%` would accept `0.01` and
+ *   `1` at once. (math-verify-style graders accept `0.1`; we chose not to.)
+ * - Unreduced fractions and integer golds. `2/4` = `\frac{1}{2}` = `0.5`, and `\frac{6}{2}`
+ *   = `3`: equality is by value. The authors' sympy grader rejects unreduced fractions and
+ *   non-integer-looking answers to integer golds ("answer not simplified"); we judge the
+ *   value, not the form. `142.0` = `142` (AMC golds are stored as floats).
+ * - Numeric tolerance: relative 1e-6. `\frac{1}{3}` ≠ `0.33` and `0.333`; `\pi` ≠ `3.14`.
+ * - Tuples vs intervals. `(1,2)` is one ordered pair whether it means a point or an open
+ *   interval; the brackets are part of the answer: `(1,2)` ≠ `[1,2]` ≠ `(1,2]`, and
+ *   `(1,2)` ≠ `(2,1)`. A bracketed tuple is not a bare list: `(1,2)` ≠ `1, 2`.
+ * - Lists. A bare comma list (`1, 2`; also `x = 1 \text{ or } x = 2`) is a list of
+ *   solutions and compares unordered as a multiset: `1, 2` = `2, 1`; `\{1,2\}` (a set)
+ *   equals both; counts must match (`1, 1, 2` ≠ `1, 2`). Items compare recursively, so
+ *   `(1,2), (3,4)` = `(3,4), (1,2)` but `(2,1), (3,4)` ≠ it. `a \pm b` is the list
+ *   `a+b, a-b`.
+ * - Unions. `A \cup B` = `B \cup A`.
+ * - Matrices compare entry by entry (same shape); a one-column or one-row matrix equals the
+ *   parenthesised tuple of its entries (`\begin{pmatrix}1\\2\end{pmatrix}` = `(1,2)`).
+ * - Equations. `x = 3` = `3` (a bare name on the left is dropped, also `f(x) = 2x` = `2x`,
+ *   `x \in [1,2]` = `[1,2]`), but `x = 3` vs `y = 3` compares the equations, which differ.
+ *   Two equations are equal when `rhs − lhs` of one is a nonzero constant multiple of the
+ *   other's (sampled): `y = 2x+1` = `2x+1 = y` = `2y = 4x + 2`.
+ * - Inequalities. Mirrored forms are equal (`x > 2` = `2 < x`); a one-variable inequality
+ *   equals its interval (`x > 2` = `(2, \infty)`, `2 < x \le 5` = `(2, 5]`); otherwise two
+ *   inequalities are equal when `greater − lesser` is a positive multiple of the other's.
+ * - Degrees and units are dropped, not converted: `90^\circ` = `90` ≠ `\frac{\pi}{2}`.
+ * - Text answers (`\text{Evelyn}`) compare case-insensitively as words; a choice letter
+ *   `(C)` = `C` = `\text{(C)}`.
+ * - Expressions compare by evaluating both at the same sample values of their variables
+ *   (complex arithmetic, relative tolerance), with the compute-engine's `isEqual` as a
+ *   fallback for what cannot be evaluated in doubles (e.g. `2^{1009}`).
+ *
+ * Time: every call has a budget (default 2000 ms). JS cannot interrupt a running
+ * function, so the budget is checked between steps: when it is spent, remaining
+ * comparisons answer "not equal" and the reason says so. Inputs are bounded (predictions
+ * over 200k characters are rejected; extracted answers over 8,000 characters must match
+ * verbatim; answers over 2,000 characters after normalisation compare as strings only;
+ * the engine sees at most 400 characters), so no single step runs long.
+ */
+import { extractBoxed, extractFinalAnswer, extractPredictionAnswer, type FinalAnswerRule } from './extract.js';
+import { normalizeAnswer, answerKey } from './normalize.js';
+import { equalAnswers, newContext } from './compare.js';
+
+/** What a verifier reports. */
+export interface VerifyResult {
+  correct: boolean;
+  /** The answer taken from the prediction (before normalisation), or null if none. */
+  extracted: string | null;
+  /** Why: which extraction and comparison decided, or what went wrong. */
+  reason: string;
+}
+
+/**
+ * A pluggable verifier, for evaluation/training code that takes a `verifier` option.
+ * It must not throw; `defaultVerifier` is {@link verifyAnswer} with default options.
+ */
+export type Verifier = (prediction: string, gold: string) => { correct: boolean; extracted?: string | null; reason?: string };
+
+export interface VerifyOptions {
+  /** Time budget for the call in milliseconds (default 2000). */
+  timeoutMs?: number;
+  /** Relative tolerance for numbers (default 1e-6). */
+  relTol?: number;
+  /** Allow the compute-engine fallback (default true). */
+  symbolic?: boolean;
+  /**
+   * Accept answers whose normalised strings are equal without parsing them (default
+   * true). Off is a diagnostic: it makes every comparison take the structural/numeric
+   * path (plain words and infinities still compare as strings).
+   */
+  stringShortcut?: boolean;
+}
+
+/** A gold answer as the benchmark files store it: a string, a number, or alternatives. */
+export type GoldAnswer = string | number | readonly (string | number)[];
+
+/** Longest prediction text accepted; longer text is judged incorrect at once. */
+export const MAX_PREDICTION_CHARS = 200_000;
+/** Extracted answers longer than this are compared verbatim (whitespace aside), not normalised. */
+export const MAX_NORMALIZED_INPUT_CHARS = 8_000;
+/** Answers longer than this (after extraction) are compared as normalised strings only. */
+export const MAX_STRUCTURED_ANSWER_CHARS = 2_000;
+
+/**
+ * The accepted gold strings: numbers stringified (`142` for a stored `142.0`), arrays as
+ * alternatives (any may match), a `\boxed{…}` gold unwrapped, whitespace trimmed.
+ */
+export function goldAlternatives(gold: GoldAnswer): string[] {
+  const list = Array.isArray(gold) ? gold : [gold];
+  const out: string[] = [];
+  for (const g of list as readonly unknown[]) {
+    if (typeof g !== 'string' && typeof g !== 'number') continue;
+    let s = String(g).trim();
+    if (s.includes('\\boxed') || s.includes('\\fbox')) s = extractBoxed(s) ?? s;
+    if (s !== '') out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Compares two answers that are already extracted (no boxed/phrase extraction): the
+ * core of {@link verifyAnswer}. Never throws.
+ */
+export function compareAnswers(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): { correct: boolean; reason: string } {
+  try {
+    const golds = goldAlternatives(gold);
+    if (golds.length === 0) return { correct: false, reason: 'gold answer is empty' };
+    if (typeof prediction !== 'string' || prediction.trim() === '') return { correct: false, reason: 'empty answer' };
+    if (prediction.length > MAX_NORMALIZED_INPUT_CHARS) {
+      // Too long to normalise within bounds (nested \frac rewriting is quadratic in
+      // depth): only a verbatim match (ignoring whitespace) can count.
+      const key = prediction.replace(/\s+/g, '');
+      const hit = golds.some((g) => g.replace(/\s+/g, '') === key);
+      return { correct: hit, reason: hit ? 'equal: string (verbatim, long answer)' : 'not equal (answer too long to normalise)' };
+    }
+    const ctx = newContext(opts.timeoutMs ?? 2000, opts.relTol ?? 1e-6, opts.symbolic ?? true, opts.stringShortcut ?? true);
+    const p = normalizeAnswer(prediction);
+    for (const g of golds) {
+      const gn = normalizeAnswer(g);
+      if (p.length > MAX_STRUCTURED_ANSWER_CHARS || gn.length > MAX_STRUCTURED_ANSWER_CHARS) {
+        if (answerKey(p) === answerKey(gn) && (opts.stringShortcut ?? true)) return { correct: true, reason: 'equal: string (long answer)' };
+        continue;
+      }
+      if (equalAnswers(p, gn, ctx)) {
+        return { correct: true, reason: `equal: ${[...ctx.methods].join('+') || 'structure'}` };
+      }
+      if (ctx.timedOut) return { correct: false, reason: `not equal: time limit of ${opts.timeoutMs ?? 2000} ms reached` };
+      ctx.methods.clear();
+    }
+    return { correct: false, reason: 'not equal' };
+  } catch (e) {
+    return { correct: false, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * Whether a free-form prediction answers `gold`. The answer is taken from the prediction
+ * by {@link extractPredictionAnswer} (boxed, then "answer is …", then a bare answer, then
+ * the last math span, then the last number); a prediction equal to the gold as a whole
+ * (after normalisation) is accepted first. Gold may carry `$…$`, may be a number, or a
+ * list of alternatives. Never throws; bounded by `opts.timeoutMs` (see the module notes).
+ */
+export function verifyAnswer(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): VerifyResult {
+  try {
+    if (typeof prediction !== 'string') return { correct: false, extracted: null, reason: 'prediction is not a string' };
+    if (prediction.length > MAX_PREDICTION_CHARS) {
+      return { correct: false, extracted: null, reason: `prediction longer than ${MAX_PREDICTION_CHARS} characters` };
+    }
+    const golds = goldAlternatives(gold);
+    if (golds.length === 0) return { correct: false, extracted: null, reason: 'gold answer is empty' };
+    const whole = prediction.trim();
+    const shortcut = opts.stringShortcut ?? true;
+    if (shortcut && whole.length <= MAX_STRUCTURED_ANSWER_CHARS && !whole.includes('\\boxed') && !whole.includes('\\fbox')) {
+      const key = answerKey(normalizeAnswer(whole));
+      if (key !== '' && golds.some((g) => answerKey(normalizeAnswer(g)) === key)) {
+        return { correct: true, extracted: whole, reason: 'equal: string (whole prediction)' };
+      }
+    }
+    const found = extractPredictionAnswer(prediction);
+    if (found === null) return { correct: false, extracted: null, reason: 'no answer found in prediction' };
+    const verdict = compareAnswers(found.answer, golds, opts);
+    return { correct: verdict.correct, extracted: found.answer, reason: `${found.source}; ${verdict.reason}` };
+  } catch (e) {
+    return { correct: false, extracted: null, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** {@link verifyAnswer} with default options, as a {@link Verifier}. */
+export const defaultVerifier: Verifier = (prediction, gold) => verifyAnswer(prediction, gold);
+
+/** The reward of one summary. */
+export interface SummaryGrade {
+  score: 0 | 1;
+  /** A non-empty boxed answer was found and the summary has at most one `</think>`. */
+  formatted: boolean;
+  /** The boxed answer from the summary, or null. */
+  extracted: string | null;
+}
+
+export interface GradeOptions {
+  /** Verifier deciding correctness (default {@link defaultVerifier}). */
+  verifier?: Verifier;
+  /** Which final-answer rule to use (default `'paper'`, see {@link extractFinalAnswer}). */
+  rule?: FinalAnswerRule;
+}
+
+const THINK_END = '</think>';
+
+/**
+ * The {0,1} reward of a forced summary (ANYTIME.md §1): the answer in the summary's
+ * `\boxed{}` (found by {@link extractFinalAnswer}) verified against `gold`.
+ *
+ * `summary` may be just the generated text after the `**Final Answer**` header, or include
+ * the forced suffix (`…</think>\n\n**Final Answer**\n`). It is `formatted` when a
+ * non-empty boxed answer was found and it contains at most one `</think>` (the forced one;
+ * the paper requires exactly one end-of-thinking across trace and summary, so a summary
+ * that reopens and closes thinking again is malformed). Unformatted summaries score 0.
+ * The verifier receives `\boxed{answer}` as its prediction, so any verifier that reads
+ * boxed answers works. A cut that ended in end-of-sequence (score 0 in the paper) is the
+ * caller's check: it is a property of the trace, not of the summary text. Never throws.
+ */
+export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptions = {}): SummaryGrade {
+  try {
+    if (typeof summary !== 'string') return { score: 0, formatted: false, extracted: null };
+    const extracted = summary.length > MAX_PREDICTION_CHARS ? null : extractFinalAnswer(summary, opts.rule ?? 'paper');
+    let thinkEnds = 0;
+    for (let at = summary.indexOf(THINK_END); at >= 0; at = summary.indexOf(THINK_END, at + THINK_END.length)) thinkEnds++;
+    const formatted = extracted !== null && extracted.trim() !== '' && thinkEnds <= 1;
+    if (!formatted) return { score: 0, formatted: false, extracted };
+    const verifier = opts.verifier ?? defaultVerifier;
+    const prediction = `\\boxed{${extracted}}`;
+    let correct = false;
+    for (const g of goldAlternatives(gold)) {
+      let ok = false;
+      try {
+        ok = verifier(prediction, g).correct === true;
+      } catch {
+        ok = false; // a custom verifier that throws counts as "not correct"
+      }
+      if (ok) {
+        correct = true;
+        break;
+      }
+    }
+    return { score: correct ? 1 : 0, formatted: true, extracted };
+  } catch {
+    return { score: 0, formatted: false, extracted: null };
+  }
+}
