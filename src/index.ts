@@ -5,3 +5,5 @@
 export * from './core/index.js';
 export * from './verify/index.js';
 export * as tasks from './tasks/index.js';
+export * from './plot/index.js';
+export * as evaluation from './eval/index.js';

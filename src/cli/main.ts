@@ -4,6 +4,8 @@
  */
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; summary: string }>> = {
   demo: () => import('./demo.js'),
+  eval: () => import('./eval.js'),
+  reproduce: () => import('./reproduce.js'),
 };
 
 export function registerCommand(name: string, load: (typeof COMMANDS)[string]): void {

@@ -93,19 +93,8 @@ export function ppoClipLoss(logp: Rows, oldLogp: Rows, adv: Rows, mask: Rows, op
     return n;
   });
   const total = counts.reduce((a, b) => a + b, 0);
-  const rowsWithTokens = counts.filter((n) => n > 0).length;
-  const weight = (i: number): number => {
-    switch (aggregation) {
-      case 'token-mean':
-        return total > 0 ? 1 / total : 0;
-      case 'seq-mean-token-mean':
-        return counts[i] > 0 ? 1 / (counts[i] * rowsWithTokens) : 0;
-      case 'seq-mean-token-sum':
-        return 1 / B;
-      case 'seq-mean-token-sum-norm':
-        return 1 / (B * normLength);
-    }
-  };
+  const rowWeights = aggregationWeights(counts, aggregation, normLength);
+  const weight = (i: number): number => rowWeights[i];
 
   let loss = 0;
   let clipped = 0;
@@ -156,4 +145,28 @@ export function ppoClipLoss(logp: Rows, oldLogp: Rows, adv: Rows, mask: Rows, op
       tokens: total,
     },
   };
+}
+
+/**
+ * The weight of each trainable token of row `i` in the aggregate, given the rows' trainable-token
+ * counts: the aggregate is `Σ_i w_i Σ_t ℓ_{i,t}`. Shared by `ppoClipLoss` and the tensor loss so
+ * both aggregate identically.
+ */
+export function aggregationWeights(counts: number[], aggregation: LossAggregation, normLength: number): number[] {
+  checkOneOf('aggregation', aggregation, LOSS_AGGREGATIONS);
+  const B = counts.length;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const rowsWithTokens = counts.filter((n) => n > 0).length;
+  return counts.map((n) => {
+    switch (aggregation) {
+      case 'token-mean':
+        return total > 0 ? 1 / total : 0;
+      case 'seq-mean-token-mean':
+        return n > 0 ? 1 / (n * rowsWithTokens) : 0;
+      case 'seq-mean-token-sum':
+        return 1 / B;
+      case 'seq-mean-token-sum-norm':
+        return 1 / (B * normLength);
+    }
+  });
 }

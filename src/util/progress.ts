@@ -93,3 +93,51 @@ export class ProgressBar {
     return progressState(this.done, this.opts.total, this.opts.now() - this.start);
   }
 }
+
+/**
+ * Several bars at once (one per job): redrawn in place on a terminal, otherwise one plain line
+ * per job on each phase change and at most every `plainIntervalMs`.
+ */
+export class MultiProgress {
+  private readonly stream: NonNullable<ProgressOptions['stream']>;
+  private readonly now: () => number;
+  private readonly plainIntervalMs: number;
+  private readonly jobs = new Map<string, { phase: string; start: number; done: number; total: number; extra: string; lastPlain: number }>();
+  private drawn = 0;
+
+  constructor(opts: { stream?: ProgressOptions['stream']; now?: () => number; plainIntervalMs?: number } = {}) {
+    this.stream = opts.stream ?? process.stderr;
+    this.now = opts.now ?? (() => Date.now());
+    this.plainIntervalMs = opts.plainIntervalMs ?? 10_000;
+  }
+
+  update(id: string, phase: string, done: number, total: number, extra = ''): void {
+    const now = this.now();
+    const prev = this.jobs.get(id);
+    // A new phase restarts the clock so rate and ETA describe the phase in progress.
+    const fresh = !prev || prev.phase !== phase;
+    const job = fresh ? { phase, start: now, done, total, extra, lastPlain: -Infinity } : prev;
+    job.done = done;
+    job.total = total;
+    job.extra = extra;
+    this.jobs.set(id, job);
+    if (this.stream.isTTY) {
+      this.redraw();
+    } else if (fresh || now - job.lastPlain >= this.plainIntervalMs || done >= total) {
+      job.lastPlain = now;
+      this.stream.write(this.line(id) + '\n');
+    }
+  }
+
+  private line(id: string): string {
+    const j = this.jobs.get(id)!;
+    return renderProgressLine(`${id.padEnd(16)} ${j.phase.padEnd(14)}`, progressState(j.done, j.total, this.now() - j.start), 'it', j.extra);
+  }
+
+  private redraw(): void {
+    const up = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
+    const lines = [...this.jobs.keys()].map((id) => `\r\x1b[2K${this.line(id)}`);
+    this.stream.write(up + lines.join('\n') + '\n');
+    this.drawn = lines.length;
+  }
+}

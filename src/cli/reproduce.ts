@@ -1,0 +1,53 @@
+/**
+ * `anytime reproduce [--preset quick|full|notebook] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
+ */
+import { AnytimeInputError } from '../core/errors.js';
+import { MultiProgress } from '../util/progress.js';
+import { PRESET_NAMES } from '../train/presets.js';
+import { RUN_NAMES, type RunName } from '../train/config.js';
+import { reproduce } from '../train/reproduce.js';
+import { parseArgs, usage } from './args.js';
+
+export const summary = 'train GRPO and AnytimeReasoner runs on a synthetic task and write the comparison report';
+
+const SPEC = {
+  preset: { type: 'string', help: `one of ${PRESET_NAMES.join(', ')} (default quick)` },
+  seeds: { type: 'int', help: 'seeds per run (default: the preset\'s)' },
+  runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
+  out: { type: 'string', help: 'output folder (default runs/<preset>)' },
+  workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const { values, help } = parseArgs(argv, SPEC);
+    if (help) {
+      console.log(usage('reproduce', summary, SPEC));
+      return 0;
+    }
+    const bars = new MultiProgress();
+    const started = Date.now();
+    const result = await reproduce({
+      preset: values.preset,
+      seeds: values.seeds,
+      runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
+      out: values.out,
+      workers: values.workers,
+      onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
+    });
+    const out = values.out ?? `runs/${result.preset}`;
+    console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
+    console.log('run            anytime        final');
+    if (result.base) console.log(`base policy    ${(100 * result.base.anytime).toFixed(1)}           ${(100 * result.base.final).toFixed(1)}`);
+    for (const r of result.runs) {
+      console.log(`${r.run.padEnd(14)} ${(100 * r.anytime.mean).toFixed(1)} ± ${(100 * r.anytime.std).toFixed(1)}    ${(100 * r.final.mean).toFixed(1)} ± ${(100 * r.final.std).toFixed(1)}`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof AnytimeInputError) {
+      console.error(`anytime reproduce: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

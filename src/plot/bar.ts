@@ -1,0 +1,105 @@
+/**
+ * Grouped bar chart for per-run comparisons (e.g. final and anytime accuracy of several runs,
+ * or accuracy per benchmark), with optional error bars.
+ */
+import { fail } from '../core/errors.js';
+import { renderVegaLiteSvg } from './render.js';
+import { checkDomain, checkErr, checkSeriesNames, checkSize } from './validate.js';
+
+export interface BarValue {
+  /** Position on the x axis (a run, a benchmark, a metric). */
+  category: string;
+  value: number;
+  /** Half-width of the error bar drawn from `value - err` to `value + err`. */
+  err?: number;
+}
+
+export interface BarSeries {
+  /** Legend label; distinct across series. Series are drawn side by side within a category. */
+  name: string;
+  values: BarValue[];
+}
+
+export interface BarChartInput {
+  title?: string;
+  xLabel: string;
+  yLabel: string;
+  series: BarSeries[];
+  /** Plot area width in pixels (default 480). */
+  width?: number;
+  /** Plot area height in pixels (default 300). */
+  height?: number;
+  /** Fixed y range; default starts at zero and fits the data. */
+  yDomain?: [number, number];
+}
+
+/** The Vega-Lite spec of a grouped bar chart; exposed so notebooks can tweak it before rendering. */
+export function barChartSpec(input: BarChartInput): object {
+  const { series } = input;
+  if (!Array.isArray(series) || series.length === 0) fail('series', 'must be a non-empty array of { name, values }');
+  checkSeriesNames('series', series.map((s) => s.name));
+  checkSize('width', input.width);
+  checkSize('height', input.height);
+  checkDomain('yDomain', input.yDomain);
+
+  const rows: Record<string, number | string | null>[] = [];
+  const categories: string[] = [];
+  let anyErr = false;
+  series.forEach((s, i) => {
+    if (!Array.isArray(s.values) || s.values.length === 0) fail(`series[${i}].values`, `series '${s.name}' has no values; give at least one { category, value }`);
+    const seen = new Set<string>();
+    s.values.forEach((v, j) => {
+      const where = `series[${i}].values[${j}]`;
+      if (typeof v?.category !== 'string' || v.category.length === 0) fail(`${where}.category`, `must be a non-empty string, got ${JSON.stringify(v?.category)}`);
+      if (seen.has(v.category)) fail(`${where}.category`, `'${v.category}' appears twice in series '${s.name}'`);
+      seen.add(v.category);
+      if (!Number.isFinite(v.value)) fail(`${where}.value`, `must be a finite number, got ${String(v.value)}`);
+      checkErr(`${where}.err`, v.err);
+      if (v.err !== undefined) anyErr = true;
+      if (!categories.includes(v.category)) categories.push(v.category);
+      rows.push({
+        series: s.name,
+        category: v.category,
+        value: v.value,
+        lo: v.err === undefined ? null : v.value - v.err,
+        hi: v.err === undefined ? null : v.value + v.err,
+      });
+    });
+  });
+
+  const names = series.map((s) => s.name);
+  const yScale = input.yDomain ? { domain: input.yDomain } : {};
+  const grouped = series.length > 1;
+  const offset = grouped ? { xOffset: { field: 'series', type: 'nominal', sort: names, scale: { domain: names } } } : {};
+  const layers: object[] = [{ mark: { type: 'bar' }, encoding: { y: { field: 'value', type: 'quantitative', title: input.yLabel, scale: yScale } } }];
+  if (anyErr) {
+    layers.push({
+      transform: [{ filter: 'isValid(datum.lo)' }],
+      mark: { type: 'rule', strokeWidth: 1.5 },
+      // An encoded colour would override the mark's, so the bars' series colour is replaced here.
+      encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' }, color: { value: 'black' } },
+    });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(input.title ? { title: input.title } : {}),
+    width: input.width ?? 480,
+    height: input.height ?? 300,
+    background: 'white',
+    data: { values: rows },
+    encoding: {
+      x: { field: 'category', type: 'nominal', title: input.xLabel, sort: categories, axis: { labelAngle: 0 } },
+      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names }, legend: { labelLimit: 400 } },
+      ...offset,
+    },
+    layer: layers,
+  };
+}
+
+/**
+ * Renders a grouped bar chart to an SVG string: one bar per (category, series), series side
+ * by side and coloured, error bars where `err` is given, a legend of the series names.
+ */
+export async function barChartSvg(input: BarChartInput): Promise<string> {
+  return renderVegaLiteSvg(barChartSpec(input));
+}
