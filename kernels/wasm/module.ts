@@ -39,7 +39,24 @@ export interface SimdKernels {
   peakProbe(iters: number, seed: number): number;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * The few WebAssembly APIs used here, typed locally: notebooks compile this file with tslab's
+ * TypeScript 5.0 and `lib: es2022` (no DOM), where the global `WebAssembly` namespace is undeclared.
+ */
+interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: ArrayBuffer) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | undefined;
 const instances = new WeakMap<object, SimdKernels>();
 
 function decodeBase64(text: string): Uint8Array {
@@ -50,14 +67,14 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** The backend's WebAssembly.Memory (emscripten exports it as `asm.memory`). */
-function backendMemory(backend: BackendWasm): WebAssembly.Memory {
+function backendMemory(backend: BackendWasm): WasmMemory {
   const module = backend.wasm as unknown as Record<string, unknown>;
   const candidates = [
     (module.asm as Record<string, unknown> | undefined)?.memory,
     module.wasmMemory,
     (module.wasmExports as Record<string, unknown> | undefined)?.memory,
   ];
-  for (const c of candidates) if (c instanceof WebAssembly.Memory) return c;
+  for (const c of candidates) if (c instanceof Wasm.Memory) return c;
   throw new Error('anytime kernels: cannot find the tfjs-wasm WebAssembly.Memory (expected Module.asm.memory)');
 }
 
@@ -69,8 +86,8 @@ function backendMemory(backend: BackendWasm): WebAssembly.Memory {
 export function simdFor(backend: BackendWasm): SimdKernels {
   let inst = instances.get(backend);
   if (!inst) {
-    compiled ??= new WebAssembly.Module(decodeBase64(SIMD_WASM_BASE64).buffer as ArrayBuffer);
-    const instance = new WebAssembly.Instance(compiled, { env: { memory: backendMemory(backend) } });
+    compiled ??= new Wasm.Module(decodeBase64(SIMD_WASM_BASE64).buffer as ArrayBuffer);
+    const instance = new Wasm.Instance(compiled, { env: { memory: backendMemory(backend) } });
     inst = instance.exports as unknown as SimdKernels;
     instances.set(backend, inst);
   }

@@ -104,7 +104,11 @@ export function equalStructures(a: Answer, b: Answer, ctx: CompareContext): bool
     case 'matrix':
       if (b.kind === 'tuple') return vectorEqualsMatrix(b, a, ctx);
       if (b.kind !== 'matrix' || a.rows.length !== b.rows.length) return false;
-      return a.rows.every((row, r) => orderedEqual(row, b.rows[r], ctx));
+      {
+        // A local: TypeScript 5.0 (tslab) drops the narrowing of `b` inside the callback.
+        const bRows = b.rows;
+        return a.rows.every((row, r) => orderedEqual(row, bRows[r], ctx));
+      }
     case 'element':
       if (b.kind !== 'element') return false;
       return answerKey(a.name) === answerKey(b.name) && equalStructures(a.set, b.set, ctx);
