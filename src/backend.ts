@@ -24,6 +24,7 @@
  * `await t.array()`, which work on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmKernels } from '../kernels/index.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { checkOneOf, fail } from './core/errors.js';
@@ -283,6 +284,9 @@ async function startBackend(name: string): Promise<string | null> {
   try {
     const ok = await tf.setBackend(name);
     if (!ok) return `tf.setBackend('${name}') returned false (its initialisation failed; see the warning above)`;
+    // Our SIMD kernels (fast transposed/batched matMul, fused attention and log-probs, gather's
+    // gradient) replace or add to the stock wasm ones; idempotent.
+    if (name === 'wasm') registerWasmKernels();
     await tf.ready();
     const probe = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])));
     const values = await probe.data();

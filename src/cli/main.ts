@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   demo: () => import('./demo.js'),
   eval: () => import('./eval.js'),
   reproduce: () => import('./reproduce.js'),
+  serve: () => import('./serve.js'),
 };
 
 export function registerCommand(name: string, load: (typeof COMMANDS)[string]): void {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { deriveSeed } from '../core/rng.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet } from '../tasks/splits.js';
-import { basePolicy } from '../model/warmstart.js';
+import { basePolicy, WARM_START_DEFAULTS } from '../model/warmstart.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { runConfig, DEFAULT_TRAIN_CONFIG, type RunName } from './config.js';
@@ -46,7 +46,7 @@ export async function runJob(
   const id = jobId(job);
   const basePath = join(outDir, 'base', 'base.json');
   if (job.kind === 'base') {
-    const steps = preset.warmStart.steps ?? 400;
+    const steps = preset.warmStart.steps ?? WARM_START_DEFAULTS.steps;
     const { policy, path, cached } = await basePolicy(
       task,
       {

@@ -30,8 +30,14 @@ export class AdamW {
   constructor(variables: tf.Variable[], opts: AdamWOptions) {
     this.opts = { epsilon: 1e-8, ...opts };
     this.variables = variables;
-    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false));
+    const zeroVariable = (x: tf.Variable) => {
+      const zeros = tf.zerosLike(x);
+      const v = tf.variable(zeros, false);
+      zeros.dispose(); // the variable keeps its own reference to the data
+      return v;
+    };
+    this.m = variables.map(zeroVariable);
+    this.v = variables.map(zeroVariable);
   }
 
   /**

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reproduce, resolvePreset } from '../src/train/reproduce.js';
+import { parseArgs } from '../src/cli/args.js';
+
+describe('anytime reproduce (smoke preset, worker threads)', () => {
+  it('runs base + runs in two workers, writes the report, and a rerun resumes without redoing work', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'anytime-repro-'));
+    const baseDir = join(out, 'base-cache');
+    const seen = new Set<string>();
+    const summary = await reproduce({ preset: 'smoke', out, baseDir, workers: 2, onProgress: (p) => seen.add(`${p.id}:${p.phase}`) });
+    expect(seen.has('base:warm start')).toBe(true);
+    expect(seen.has('grpo/s0:train')).toBe(true);
+    expect(seen.has('ar-uniform/s0:train')).toBe(true);
+    expect(summary.runs.map((r) => r.run)).toEqual(['grpo', 'ar-uniform']);
+    for (const f of ['report.md', 'summary.json', 'accuracy-vs-budget.svg', 'training-reward.svg']) expect(existsSync(join(out, f))).toBe(true);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\| grpo \| 1 \|/);
+    expect(report).toMatch(/\| ar-uniform \| 1 \|/);
+    expect(readFileSync(join(out, 'accuracy-vs-budget.svg'), 'utf8')).toMatch(/^<svg/);
+    // Rerun: every job finds its results and does no training.
+    const again = new Set<string>();
+    const summary2 = await reproduce({ preset: 'smoke', out, baseDir, workers: 0, onProgress: (p) => again.add(`${p.id}:${p.phase}`) });
+    expect([...again].some((x) => x.endsWith(':train'))).toBe(false);
+    expect(summary2.runs).toEqual(summary.runs);
+    // Results of another preset are never mixed in.
+    writeFileSync(join(out, 'preset.json'), JSON.stringify({ identity: { name: 'other' } }));
+    await expect(reproduce({ preset: 'smoke', out, baseDir, workers: 0 })).rejects.toThrow(/out: .* holds results of a different preset/);
+  }, 180_000);
+
+  it('validates presets, runs and seeds by name', () => {
+    expect(() => resolvePreset({ preset: 'huge' })).toThrow(/preset: must be one of 'quick', 'notebook', 'full', 'smoke'/);
+    expect(() => resolvePreset({ runs: ['grpo', 'ppo' as never] })).toThrow(/runs: must be a comma-separated subset of grpo, ar-base/);
+    expect(() => resolvePreset({ seeds: 0 })).toThrow(/seeds/);
+    expect(resolvePreset({ preset: 'full' }).runs.length).toBe(7);
+    expect(() => parseArgs(['--sedes', '3'], { seeds: { type: 'int', help: '' } })).toThrow(/--sedes: unknown option; allowed: --seeds/);
+    expect(() => parseArgs(['--seeds', 'x'], { seeds: { type: 'int', help: '' } })).toThrow(/--seeds: must be an integer/);
+  });
+});
