@@ -5,7 +5,7 @@
  *   npx tsx scripts/warmstart.ts [task=arithmetic] [--steps 800] [--lr 3e-3] [--batch 32] [--layers 2] [--seed 0] [--eval 256] [--force]
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../src/backend.js';
 import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getTask, heldOutSet } from '../src/tasks/index.js';
@@ -19,8 +19,8 @@ function arg(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  await tf.setBackend('wasm');
-  await tf.ready();
+  // initBackend registers the project's SIMD kernels on wasm (several times faster training).
+  await initBackend({ prefer: 'wasm' });
   const taskName = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'arithmetic';
   const task = getTask(taskName);
   const options = { steps: arg('steps', 800), seed: arg('seed', 0), lr: arg('lr', 3e-3), batchSize: arg('batch', 32), model: { nLayers: arg('layers', 2) }, onStep: ({ step, loss }: { step: number; loss: number }) => {

@@ -36,7 +36,7 @@ export const PRESETS: Record<string, ReproducePreset> = {
     warmStart: {},
     runs: ['grpo', 'ar-uniform'],
     seeds: 1,
-    train: { steps: 40, questionsPerStep: 8, groupSize: 8, evalQuestions: 64, evalSamples: 4, checkpointEvery: 5 },
+    train: { steps: 100, questionsPerStep: 8, groupSize: 8, evalQuestions: 64, evalSamples: 4, checkpointEvery: 10 },
     variance: VARIANCE,
   },
   notebook: {
@@ -46,7 +46,7 @@ export const PRESETS: Record<string, ReproducePreset> = {
     warmStart: {},
     runs: ['grpo', 'ar-uniform'],
     seeds: 1,
-    train: { steps: 25, questionsPerStep: 8, groupSize: 8, evalQuestions: 48, evalSamples: 4, checkpointEvery: 5 },
+    train: { steps: 60, questionsPerStep: 8, groupSize: 8, evalQuestions: 48, evalSamples: 4, checkpointEvery: 10 },
     variance: { ...VARIANCE, questions: 32 },
   },
   full: {
@@ -56,7 +56,7 @@ export const PRESETS: Record<string, ReproducePreset> = {
     warmStart: {},
     runs: [...RUN_NAMES],
     seeds: 3,
-    train: { steps: 40, questionsPerStep: 8, groupSize: 8, evalQuestions: 64, evalSamples: 4, checkpointEvery: 5 },
+    train: { steps: 150, questionsPerStep: 8, groupSize: 8, evalQuestions: 64, evalSamples: 4, checkpointEvery: 10 },
     variance: VARIANCE,
   },
   /** A seconds-long preset for tests of the pipeline (not meaningful results). */
