@@ -1,0 +1,203 @@
+/**
+ * tfjs side of the tiny-policy benchmark (one configuration per process, so that kernel
+ * registration cannot leak between configurations). Run by scripts/bench.ts:
+ *
+ *   npx tsx scripts/bench-tiny-tfjs.ts --backend wasm|webgpu --kernels on|off [--reps 3] [--warmup 2]
+ *
+ * `--kernels on` starts the backend the way the toolkit does (`initBackend`, which registers the
+ * custom wasm kernels: fused attention, fused token log-probs, SIMD BatchMatMul, ...; the call
+ * to `registerWasmKernels()` here makes sure of it); `--kernels off` on wasm starts the backend
+ * with plain `tf.setBackend('wasm')`, so src/model's fused ops fall back to the composed stock
+ * ops (`kernelsRegistered` in the output says whether that held). The model is used as
+ * src/model exports it: `packedLogProbs` for the training forward, `generate` for sampling.
+ * Prints one JSON object as the last line of stdout.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendInfo } from '../src/backend.js';
+import { ATTENTION_KERNEL, registerWasmKernels } from '../kernels/index.js';
+import { TransformerPolicy, causalMask, generate, packedLogProbs } from '../src/model/index.js';
+import { TINY_BENCH, makeTinyInputs } from './bench-tiny-inputs.js';
+import type { WorkProfile } from './bench-report.js';
+
+interface Args {
+  backend: 'wasm' | 'webgpu';
+  kernels: boolean;
+  reps: number;
+  warmup: number;
+  /** Also profile one repeat of each workload per kernel (tf.profile; not timed). */
+  profile: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { backend: 'wasm', kernels: true, reps: 3, warmup: 2, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--profile') {
+      args.profile = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (a === '--backend') {
+      if (value !== 'wasm' && value !== 'webgpu') throw new Error(`--backend must be 'wasm' or 'webgpu', got '${value}'`);
+      args.backend = value;
+    } else if (a === '--kernels') {
+      if (value !== 'on' && value !== 'off') throw new Error(`--kernels must be 'on' or 'off', got '${value}'`);
+      args.kernels = value === 'on';
+    } else if (a === '--reps') args.reps = Number(value);
+    else if (a === '--warmup') args.warmup = Number(value);
+    else throw new Error(`bench-tiny-tfjs: unknown argument '${a}' (allowed: --backend, --kernels, --reps, --warmup, --profile)`);
+  }
+  if (!Number.isInteger(args.reps) || args.reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+  if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error(`--warmup must be an integer >= 0, got ${args.warmup}`);
+  return args;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * Runs each workload once under `tf.profile` and sums kernel times by kernel name. The wall time
+ * includes the profiler's own overhead; kernelMs is what the backend reports for the kernels
+ * (on wasm, synchronous timings), so wall − kernel is roughly JS dispatch and data movement.
+ */
+async function profileWork(work: Record<string, () => Promise<void>>): Promise<Record<string, WorkProfile>> {
+  const out: Record<string, WorkProfile> = {};
+  for (const [name, fn] of Object.entries(work)) {
+    const t0 = performance.now();
+    const info = await tf.profile(fn);
+    const wallMs = performance.now() - t0;
+    const byName = new Map<string, [number, number]>();
+    let kernelMs = 0;
+    for (const k of info.kernels) {
+      // Scopes (tidy/customGrad, '<op>__op') time the kernels inside them again: skip them.
+      if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
+      const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      kernelMs += t;
+      const e = byName.get(k.name) ?? [0, 0];
+      byName.set(k.name, [e[0] + t, e[1] + 1]);
+    }
+    const top = [...byName.entries()].map(([k, [ms, n]]) => [k, ms, n] as [string, number, number]).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    out[name] = { wallMs, kernelMs, kernels: [...byName.values()].reduce((n, [, c]) => n + c, 0), top };
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  let info: Pick<BackendInfo, 'name' | 'adapter' | 'simd' | 'threads' | 'reason'>;
+  if (args.backend === 'wasm' && !args.kernels) {
+    // Stock tfjs: initBackend registers the custom wasm kernels, so start the backend directly.
+    await tf.setBackend('wasm');
+    await tf.ready();
+    info = { name: tf.getBackend(), simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: 1, reason: 'tf.setBackend, stock kernels' };
+  } else {
+    if (args.kernels) registerWasmKernels();
+    info = await initBackend({ prefer: args.backend, strict: args.backend === 'wasm' });
+  }
+  if (info.name !== args.backend || (info.adapter?.software && process.env.ANYTIME_BENCH_SOFTWARE_GPU !== '1')) {
+    const why = info.name !== args.backend ? info.reason : `only a software adapter (${info.adapter?.description ?? info.adapter?.vendor ?? 'unknown'})`;
+    console.log(JSON.stringify({ skipped: `no hardware ${args.backend} adapter: ${why}` }));
+    return;
+  }
+  const inputs = makeTinyInputs();
+  const policy = new TransformerPolicy(inputs.config, inputs.weights);
+  const vars = policy.variables();
+  const lossWeights = tf.tensor1d(inputs.lossWeights);
+  const lossOf = () =>
+    tf.tidy(() => {
+      const { logp, entropy } = packedLogProbs(policy, inputs.batch);
+      return tf.neg(tf.add(tf.sum(tf.mul(logp, lossWeights)), tf.mul(tf.sum(tf.mul(entropy, lossWeights)), TINY_BENCH.entropyCoef))) as tf.Scalar;
+    });
+
+  // Parity at the initial weights (compared with PyTorch by the driver; not timed).
+  const first = tf.variableGrads(lossOf, vars);
+  const gradNormT = tf.tidy(() =>
+    // Pairwise adds, not addN: WebGPU's AddN binds every input at once, over the 8 storage buffers some adapters allow.
+    tf.sqrt(Object.values(first.grads).reduce((acc: tf.Tensor, g) => tf.add(acc, tf.sum(tf.square(g))), tf.scalar(0))),
+  );
+  const P = TINY_BENCH.promptLength;
+  const promptLogits = tf.tidy(() =>
+    tf.sum(
+      policy.run({
+        ids: tf.tensor2d(inputs.prompts.flat(), [inputs.prompts.length, P], 'int32'),
+        pos: tf.tensor2d(inputs.prompts.flatMap(() => Array.from({ length: P }, (_, i) => i)), [inputs.prompts.length, P], 'int32'),
+        mask: tf.tensor3d(causalMask(new Array(inputs.prompts.length).fill(0), P), [inputs.prompts.length, P, P]),
+        differentiable: false,
+      }).logits,
+    ),
+  );
+  const parity = {
+    loss: (await first.value.data())[0],
+    gradNorm: (await gradNormT.data())[0],
+    promptLogitsSum: (await promptLogits.data())[0],
+  };
+  // Apply the first gradients too: Adam creates its moment variables on its first update, which
+  // must not be counted as a leak of the timed repeats.
+  const optimizer = tf.train.adam(TINY_BENCH.learningRate);
+  optimizer.applyGradients(Object.entries(first.grads).map(([name, tensor]) => ({ name, tensor })));
+  tf.dispose([first.value, gradNormT, promptLogits, ...Object.values(first.grads)]);
+
+  const train = async () => {
+    const { value, grads } = tf.variableGrads(lossOf, vars);
+    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  let sampleSeed = 0;
+  const sample = async () => {
+    await generate(policy, inputs.prompts, { maxTokens: TINY_BENCH.newTokens, stopTokens: [], temperature: 1, seed: sampleSeed++ });
+  };
+  const forward = async () => {
+    const logp = tf.tidy(() => packedLogProbs(policy, inputs.batch).logp);
+    await logp.data();
+    logp.dispose();
+  };
+  const work = { train, sample, forward } as const;
+  const timesMs: Record<keyof typeof work, number[]> = { train: [], sample: [], forward: [] };
+  for (let w = 0; w < args.warmup; w++) for (const fn of Object.values(work)) await fn();
+  const tensorsBefore = tf.memory().numTensors;
+  // Interleaved, so load from other processes hits every workload alike.
+  for (let r = 0; r < args.reps; r++) {
+    for (const [name, fn] of Object.entries(work) as [keyof typeof work, () => Promise<void>][]) {
+      const t0 = performance.now();
+      await fn();
+      timesMs[name].push(performance.now() - t0);
+    }
+  }
+  const leakedTensorsPerRep = (tf.memory().numTensors - tensorsBefore) / args.reps;
+  const medianMs = Object.fromEntries(Object.entries(timesMs).map(([k, v]) => [k, median(v)]));
+  const profile = args.profile ? await profileWork(work) : undefined;
+  const kernelsRegistered = tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+  console.log(
+    JSON.stringify({
+      backend: info.name,
+      adapter: info.adapter,
+      simd: info.simd,
+      threads: info.threads,
+      kernelsRequested: args.kernels,
+      kernelsRegistered,
+      reps: args.reps,
+      warmup: args.warmup,
+      parameters: policy.parameterCount(),
+      medianMs,
+      timesMs,
+      leakedTensorsPerRep,
+      parity,
+      profile,
+    }),
+  );
+  lossWeights.dispose();
+  optimizer.dispose();
+  policy.dispose();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
