@@ -5,7 +5,8 @@
  * Call `registerWasmKernels()` once (before or after `tf.setBackend('wasm')`); then
  * `fusedAttention` / `fusedTokenLogProbs` run fused on wasm, `tf.matMul` with transpose flags
  * or batches runs on the SIMD GEMM, `tf.gather` becomes differentiable on wasm, and clones
- * (`Identity`) share their buffer instead of copying it.
+ * (`Identity`) share their buffer instead of copying it. `registerWebGpuKernels()` does the same
+ * for the fused token log-probabilities on WebGPU (WGSL programs).
  */
 import * as tf from '@tensorflow/tfjs';
 // Imported for its side effect: the stock wasm kernels must be registered before ours
@@ -18,10 +19,13 @@ import { captureStockIdentity, wasmIdentityConfig } from './wasm/identity.js';
 import { registerWasmBatchMatMul } from './wasm/matmul.js';
 import { wasmUnsortedSegmentSumConfig } from './wasm/segment-sum.js';
 import { wasmTokenLogProbsConfig, wasmTokenLogProbsGradConfig } from './wasm/token-logprobs.js';
+import { webgpuAttentionConfig, webgpuAttentionGradConfig } from './webgpu/attention.js';
+import { webgpuTokenLogProbsConfig, webgpuTokenLogProbsGradConfig } from './webgpu/token-logprobs.js';
 
 export { composedAttention, composedTokenLogProbs, type TokenLogProbs } from './composed.js';
 export { fusedAttention, fusedTokenLogProbs } from './fused.js';
 export { matMulCounts, matMulRouting, type MatMulRouting } from './wasm/matmul.js';
+export { forceTokenLogProbsLayout, rowLayout as tokenLogProbsRowLayout, type RowLayout } from './webgpu/token-logprobs.js';
 export {
   ATTENTION_GRAD_KERNEL,
   ATTENTION_KERNEL,
@@ -49,6 +53,24 @@ export function registerWasmKernels(): void {
   registerOnce(wasmAttentionGradConfig);
   registerOnce(wasmTokenLogProbsConfig);
   registerOnce(wasmTokenLogProbsGradConfig);
-  if (tf.getGradient(TOKEN_LOGPROBS_KERNEL) === undefined) tf.registerGradient(tokenLogProbsGradConfig);
+  registerTokenLogProbsGradient();
   registerWasmBatchMatMul();
+}
+
+function registerTokenLogProbsGradient(): void {
+  if (tf.getGradient(TOKEN_LOGPROBS_KERNEL) === undefined) tf.registerGradient(tokenLogProbsGradConfig);
+}
+
+/**
+ * Registers the WebGPU (WGSL) kernels: fused token log-probabilities and their gradient, so
+ * that `fusedTokenLogProbs` runs fused on 'webgpu' (attention stays composed there).
+ * Idempotent. Needs only the kernel registry, not the webgpu backend itself: this does not
+ * import tfjs-backend-webgpu (src/backend.ts imports it once an adapter is installed).
+ */
+export function registerWebGpuKernels(): void {
+  registerOnce(webgpuAttentionConfig);
+  registerOnce(webgpuAttentionGradConfig);
+  registerOnce(webgpuTokenLogProbsConfig);
+  registerOnce(webgpuTokenLogProbsGradConfig);
+  registerTokenLogProbsGradient();
 }

@@ -3,7 +3,10 @@
  * tiny policy's shapes, timed in the same process with interleaved repeats (ratios are what
  * to trust on a shared machine; absolute times move with load).
  *
- *   npx tsx scripts/bench-kernels.ts --out build/bench [--reps 15] [--warmup 3] [--quick]
+ *   npx tsx scripts/bench-kernels.ts --out build/bench [--reps 15] [--warmup 3] [--quick] [--webgpu]
+ *
+ * `--webgpu` adds the fused token log-probability and attention kernels (WGSL) against the composed ops on
+ * tfjs's WebGPU backend (a software adapter is accepted: then the ratio is CPU emulation's).
  *
  * Writes <out>/kernels.json (every measurement) and <out>/kernels.md (tables of ratios).
  * Peak memory is tfjs tensor bytes (tf.profile peakBytes minus the bytes live before the
@@ -24,6 +27,7 @@ import {
 } from '../kernels/index.js';
 import { simdFor } from '../kernels/wasm/module.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../src/backend.js';
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
 import { seededRng } from '../src/core/rng.js';
 
@@ -32,17 +36,19 @@ interface Options {
   reps: number;
   warmup: number;
   quick: boolean;
+  webgpu: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { out: 'build/bench', reps: 15, warmup: 3, quick: false };
+  const opts: Options = { out: 'build/bench', reps: 15, warmup: 3, quick: false, webgpu: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') opts.out = argv[++i];
     else if (a === '--reps') opts.reps = Number(argv[++i]);
     else if (a === '--warmup') opts.warmup = Number(argv[++i]);
     else if (a === '--quick') opts.quick = true;
-    else throw new Error(`bench-kernels: unknown argument '${a}' (allowed: --out DIR, --reps N, --warmup N, --quick)`);
+    else if (a === '--webgpu') opts.webgpu = true;
+    else throw new Error(`bench-kernels: unknown argument '${a}' (allowed: --out DIR, --reps N, --warmup N, --quick, --webgpu)`);
   }
   if (!Number.isInteger(opts.reps) || opts.reps < 1) throw new Error(`--reps must be a positive integer, got ${opts.reps}`);
   if (!Number.isInteger(opts.warmup) || opts.warmup < 0) throw new Error(`--warmup must be an integer >= 0, got ${opts.warmup}`);
@@ -108,6 +114,159 @@ async function compare(variants: Variant[], opts: Options): Promise<VariantResul
   }
   resetRouting();
   return results;
+}
+
+/**
+ * `compare` for an asynchronous backend (webgpu): each run is timed until its outputs are read
+ * back (`await data()`), the only point where the GPU work is known to be done. Both variants
+ * read back the same outputs, so the ratio compares the work. Also returns the GPU time of
+ * the kernels (tf.time's kernelMs, from timestamp queries; 0 where the adapter has none).
+ */
+async function compareAsync(variants: Variant[], opts: Options): Promise<(VariantResult & { kernelMs: number })[]> {
+  const times: number[][] = variants.map(() => []);
+  const once = async (v: Variant) => {
+    const t0 = performance.now();
+    const out = v.run();
+    await Promise.all(out.map((t) => t.data()));
+    const ms = performance.now() - t0;
+    tf.dispose(out);
+    return ms;
+  };
+  for (let w = 0; w < opts.warmup; w++) for (const v of variants) await once(v);
+  for (let r = 0; r < opts.reps; r++) for (let i = 0; i < variants.length; i++) times[i].push(await once(variants[i]));
+  const results: (VariantResult & { kernelMs: number })[] = [];
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i];
+    const kernelMs: number[] = [];
+    for (let r = 0; r < Math.min(5, opts.reps); r++) {
+      let out: tf.Tensor[] = [];
+      const timing = await tf.time(() => {
+        out = v.run();
+      });
+      await Promise.all(out.map((t) => t.data()));
+      tf.dispose(out);
+      kernelMs.push(typeof timing.kernelMs === 'number' ? timing.kernelMs : NaN);
+    }
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => v.run());
+    tf.dispose(profile.result as tf.Tensor[]);
+    results.push({
+      name: v.name,
+      medianMs: median(times[i]),
+      timesMs: times[i],
+      peakBytes: Math.max(0, profile.peakBytes - before),
+      kernelMs: median(kernelMs),
+    });
+  }
+  return results;
+}
+
+async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  const values = await Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(tensors);
+  return values;
+}
+
+/** Attention on WebGPU: the WGSL kernels vs the composed ops, same shapes as on wasm. */
+async function benchWebGpuAttention(
+  opts: Options,
+  dims: { B: number; H: number; T: number; D: number },
+  rows: Row[],
+  parity: Record<string, number>,
+  kernelMs: Record<string, number>,
+): Promise<void> {
+  const { B, H, T, D } = dims;
+  const q = normal(1, [B, H, T, D]) as tf.Tensor4D;
+  const k = normal(2, [B, H, T, D]) as tf.Tensor4D;
+  const v = normal(3, [B, H, T, D]) as tf.Tensor4D;
+  const maskValues = new Float32Array(B * T * T);
+  for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[(b * T + i) * T + j] = -1e9;
+  const mask = tf.tensor3d(maskValues, [B, T, T]);
+  const w = normal(4, [B, H, T, D]);
+  type Attn = typeof fusedAttention;
+  const fwd = (f: Attn) => () => [f(q, k, v, mask)];
+  const fwdBwd = (f: Attn) => () =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), w)),
+    )([q, k, v]);
+  const shape = `q,k,v [${B},${H},${T},${D}], causal mask [${B},${T},${T}]`;
+  for (const [label, make] of [['attention forward', fwd], ['attention forward+backward', fwdBwd]] as const) {
+    const res = await compareAsync(
+      [
+        { name: 'composed (stock webgpu kernels)', run: make(composedAttention) },
+        { name: 'fused WGSL kernels', run: make(fusedAttention) },
+      ],
+      opts,
+    );
+    rows.push(row(`webgpu: ${label}`, shape, res[0], res[1]));
+    kernelMs[`${label}: composed`] = res[0].kernelMs;
+    kernelMs[`${label}: fused`] = res[1].kernelMs;
+  }
+  const [f, c] = await Promise.all([readAll(fwdBwd(fusedAttention)()), readAll(fwdBwd(composedAttention)())]);
+  const [of, oc] = await Promise.all([readAll(fwd(fusedAttention)()), readAll(fwd(composedAttention)())]);
+  parity['webgpu attention out'] = maxRelError(of[0], oc[0]);
+  ['dq', 'dk', 'dv'].forEach((n, i) => (parity[`webgpu attention ${n}`] = maxRelError(f[i], c[i])));
+  tf.dispose([q, k, v, mask, w]);
+}
+
+/**
+ * Token log-probabilities, then attention, on WebGPU: the WGSL kernels vs the composed ops,
+ * same shapes as on wasm.
+ */
+async function benchWebGpuTokenLogProbs(
+  opts: Options,
+  N: number,
+  V: number,
+  rows: Row[],
+  parity: Record<string, number>,
+  attention: { B: number; H: number; T: number; D: number },
+): Promise<{ adapter: string; kernelMs: Record<string, number> }> {
+  const info = await initBackend({ prefer: 'webgpu', strict: true, allowSoftwareGpu: true });
+  const adapter = info.adapter
+    ? `${[info.adapter.vendor, info.adapter.architecture, info.adapter.description].filter(Boolean).join(' / ')} (${info.adapter.software ? 'software' : 'hardware'})`
+    : 'unknown adapter';
+  const kernelMs: Record<string, number> = {};
+  const logits = normal(5, [N, V], 2) as tf.Tensor2D;
+  const rng = seededRng(6);
+  const targets = tf.tensor1d(Int32Array.from({ length: N }, () => Math.floor(rng() * V)), 'int32');
+  const w1 = normal(7, [N]);
+  const w2 = normal(8, [N]);
+  type Lp = typeof fusedTokenLogProbs;
+  const fwd = (f: Lp) => () => {
+    const r = f(logits, targets);
+    return [r.logp, r.entropy];
+  };
+  const fwdBwd = (f: Lp) => () => [
+    tf.grad((l: tf.Tensor) => {
+      const r = f(l as tf.Tensor2D, targets);
+      return tf.add(tf.sum(tf.mul(r.logp, w1)), tf.sum(tf.mul(r.entropy, w2)));
+    })(logits),
+  ];
+  const shape = `logits [${N},${V}], targets [${N}]`;
+  for (const [label, make] of [['token logp+entropy forward', fwd], ['token logp+entropy forward+backward', fwdBwd]] as const) {
+    const res = await compareAsync(
+      [
+        { name: 'composed (stock webgpu kernels)', run: make(composedTokenLogProbs) },
+        { name: 'fused WGSL kernel', run: make(fusedTokenLogProbs) },
+      ],
+      opts,
+    );
+    rows.push(row(`webgpu: ${label}`, shape, res[0], res[1]));
+    kernelMs[`${label}: composed`] = res[0].kernelMs;
+    kernelMs[`${label}: fused`] = res[1].kernelMs;
+  }
+  const [f, c, gf, gc] = await Promise.all([
+    readAll(fwd(fusedTokenLogProbs)()),
+    readAll(fwd(composedTokenLogProbs)()),
+    readAll(fwdBwd(fusedTokenLogProbs)()),
+    readAll(fwdBwd(composedTokenLogProbs)()),
+  ]);
+  parity['webgpu token logp'] = maxRelError(f[0], c[0]);
+  parity['webgpu token entropy'] = maxRelError(f[1], c[1]);
+  parity['webgpu token dlogits'] = maxRelError(gf[0], gc[0]);
+  tf.dispose([logits, targets, w1, w2]);
+  await benchWebGpuAttention(opts, attention, rows, parity, kernelMs);
+  return { adapter, kernelMs };
 }
 
 const stockRouting = () => {
@@ -328,6 +487,9 @@ async function main(): Promise<number> {
   }
   heap._free(tileBase);
 
+  // ---- token log-probabilities on WebGPU (last: it switches the backend) -----------------
+  const webgpu = opts.webgpu ? await benchWebGpuTokenLogProbs(opts, N, V, rows, parity, { B, H, T, D }) : undefined;
+
   // ---- SIMD ceiling (also measured inside each matMul case, interleaved) ----------------
   const peakGflops = median(peakRuns);
   const tileGflops = median(tileRuns);
@@ -339,7 +501,9 @@ async function main(): Promise<number> {
   const result = {
     when: new Date().toISOString(),
     node: process.version,
-    backend: tf.getBackend(),
+    backend: 'wasm',
+    webgpuAdapter: webgpu?.adapter,
+    webgpuKernelMs: webgpu?.kernelMs,
     options: opts,
     wasmSimdPeakGflops: peakGflops,
     gemmTileL1Gflops: tileGflops,
@@ -360,6 +524,14 @@ async function main(): Promise<number> {
     `no FMA), median over the matMul cases: **${peakGflops.toFixed(1)} GFLOP/s**; the GEMM on one L1-resident`,
     `4x8 tile (K=256): ${tileGflops.toFixed(1)} GFLOP/s. The % column uses the probe measured interleaved with that case.`,
     `One thread: tfjs-wasm runs single-threaded in Node.`,
+    ...(webgpu
+      ? [
+          `Rows marked webgpu ran on tfjs-backend-webgpu, adapter ${webgpu.adapter}; each repeat is timed until its`,
+          `outputs are read back. GPU kernel time (timestamp queries, median of 5): ${Object.entries(webgpu.kernelMs)
+            .map(([k, v]) => `${k} ${v.toFixed(2)} ms`)
+            .join('; ')}.`,
+        ]
+      : []),
     '',
     '| op | shape | baseline | candidate | baseline ms | candidate ms | speedup | baseline peak MB | candidate peak MB | memory ratio | GFLOP/s (base → cand, % of peak) |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

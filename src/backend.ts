@@ -24,7 +24,7 @@
  * `await t.array()`, which work on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmKernels } from '../kernels/index.js';
+import { registerWasmKernels, registerWebGpuKernels } from '../kernels/index.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { checkOneOf, fail } from './core/errors.js';
@@ -287,6 +287,8 @@ async function startBackend(name: string): Promise<string | null> {
     // Our SIMD kernels (fast transposed/batched matMul, fused attention and log-probs, gather's
     // gradient) replace or add to the stock wasm ones; idempotent.
     if (name === 'wasm') registerWasmKernels();
+    // WGSL fused token log-probabilities (and gradient) on webgpu; idempotent.
+    if (name === 'webgpu') registerWebGpuKernels();
     await tf.ready();
     const probe = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])));
     const values = await probe.data();

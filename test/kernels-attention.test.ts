@@ -75,8 +75,10 @@ describe.each(kernelTestBackends())('fusedAttention on %s', (backend) => {
     for (let i = 1; i < labels.length; i++) expect(Math.max(...fused[i].map(Math.abs))).toBeGreaterThan(1e-3);
   });
 
-  if (backend === 'wasm') it('runs as the fused kernels on wasm (no BatchMatMul, no Softmax)', async () => {
+  if (backend === 'wasm' || backend === 'webgpu') it(`runs as the fused kernels on ${backend} (no BatchMatMul, no Softmax)`, async () => {
     await runOn(backend, () => []);
+    // initBackend registered them for this backend (src/backend.ts).
+    expect(tf.getKernel(ATTENTION_KERNEL, backend)).toBeDefined();
     const c = cases[0];
     const profile = await tf.profile(() => attentionAndGrads(fusedAttention, c)());
     expect(profile.kernelNames).toContain(ATTENTION_KERNEL);

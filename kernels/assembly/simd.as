@@ -614,21 +614,23 @@ export function tokenLogProbsGrad(
     const row = addr(logits, n * V);
     const drow = addr(dlogits, n * V);
     const m = rowMax(row, V);
-    const lse = m + logf(rowSumExp(row, V, m));
-    const l4 = f4(lse);
+    // log p = (z − m) − log s, not z − (m + log s): for large logits m + log s rounds to the
+    // spacing of m and the gradient loses ~1e-4 relative precision.
+    const logS = logf(rowSumExp(row, V, m));
+    const m4 = f4(m), ls4 = f4(logS);
     const gl = load<f32>(addr(glogp, n));
     const ge = load<f32>(addr(gent, n));
     const hn = load<f32>(addr(entropy, n));
     const gl4 = f4(gl), ge4 = f4(ge), h4 = f4(hn);
     let j = 0;
     for (; j + 4 <= V; j += 4) {
-      const lp = f32x4.sub(v128.load(addr(row, j)), l4);
+      const lp = f32x4.sub(f32x4.sub(v128.load(addr(row, j)), m4), ls4);
       const p = exp4(lp);
       const d = f32x4.add(f32x4.mul(gl4, p), f32x4.mul(ge4, f32x4.mul(p, f32x4.add(lp, h4))));
       v128.store(addr(drow, j), f32x4.neg(d));
     }
     for (; j < V; j++) {
-      const lp = load<f32>(addr(row, j)) - lse;
+      const lp = (load<f32>(addr(row, j)) - m) - logS;
       const p = exp1(lp);
       store<f32>(addr(drow, j), -(gl * p + ge * p * (lp + hn)));
     }
