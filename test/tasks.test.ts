@@ -56,12 +56,12 @@ describe('symbolic vocabulary and codec', () => {
 
 describe('task registry', () => {
   it('returns the tasks by name', () => {
-    expect(TASK_NAMES).toEqual(['arithmetic', 'countdown']);
+    expect(TASK_NAMES).toEqual(['arithmetic', 'countdown', 'chain']);
     for (const name of TASK_NAMES) expect(getTask(name).name).toBe(name);
   });
 
   it('rejects unknown names, listing the allowed ones', () => {
-    expect(() => getTask('sudoku')).toThrow(/'arithmetic', 'countdown'.*got 'sudoku'/);
+    expect(() => getTask('sudoku')).toThrow(/'arithmetic', 'countdown', 'chain'.*got 'sudoku'/);
     expect(() => getTask('toString')).toThrow(AnytimeInputError);
   });
 });

@@ -5,9 +5,10 @@
 import { fail } from '../core/errors.js';
 import { arithmetic } from './arithmetic.js';
 import { countdown } from './countdown.js';
+import { chain } from './chain.js';
 import type { Task } from './types.js';
 
-export const TASKS: Readonly<Record<string, Task>> = { arithmetic, countdown };
+export const TASKS: Readonly<Record<string, Task>> = { arithmetic, countdown, chain };
 
 /** Names accepted by getTask. */
 export const TASK_NAMES: readonly string[] = Object.keys(TASKS);
@@ -25,6 +26,8 @@ export { arithmetic, makeArithmeticTask, ARITHMETIC_DEFAULTS, applyOp, lastValue
 export type { ArithmeticConfig, ArithmeticData } from './arithmetic.js';
 export { countdown, makeCountdownTask, COUNTDOWN_DEFAULTS, candidates, completedLines, evaluate } from './countdown.js';
 export type { CountdownConfig, CountdownData, Candidate } from './countdown.js';
+export { chain, makeChainTask, CHAIN_DEFAULTS, chainLine, currentValue } from './chain.js';
+export type { ChainConfig, ChainData } from './chain.js';
 export { SYMBOLIC_VOCAB, SYMBOLS, TOKEN, symbolicCodec, makeCodec, digitToken, tokenDigit, numberTokens } from './vocab.js';
 export type { Codec, Op } from './vocab.js';
 export { heldOutSet, trainingSampler, isHeldOut, promptHash, HELD_OUT_MODULUS } from './splits.js';
