@@ -65,6 +65,7 @@ import { randInt, sampleIndex } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
 import { type Op, OPS, SYMBOLIC_VOCAB, TOKEN, beforeEos, digitToken, opToken, symbolicCodec, tokenDigit } from './vocab.js';
+import { lastValue } from './arithmetic.js';
 import { applyOp } from './arithmetic.js';
 
 /** Knobs of the chain task and its teacher. */
@@ -222,15 +223,9 @@ export function makeChainTask(config: Partial<ChainConfig> = {}): Task {
 
 /**
  * The teacher's reading of a (possibly cut) trace: the digit after the last `=` that has one
- * (the result of the last complete line), else the start digit. Works on any token sequence,
- * so it also reads policy traces.
+ * (the result of the last complete line), else the start digit — the same rule as arithmetic's.
  */
-export function currentValue(start: number, thinking: ArrayLike<number>): number {
-  for (let i = thinking.length - 1; i > 0; i--) {
-    if (thinking[i - 1] === TOKEN.EQUALS && tokenDigit(thinking[i]) >= 0) return tokenDigit(thinking[i]);
-  }
-  return start;
-}
+export const currentValue = lastValue;
 
 /** The default chain task. */
 export const chain: Task = makeChainTask();
