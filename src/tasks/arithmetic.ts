@@ -146,25 +146,9 @@ export function makeArithmeticTask(config: Partial<ArithmeticConfig> = {}): Task
   checkConfig(c);
 
   function sample(rng: Rng): TaskProblem {
-    const k = randInt(rng, c.minSteps, c.maxSteps);
-    // Distinct (op, operand) pairs, so a line of thinking identifies its step in the prompt.
-    const pool = STEP_CHOICES.slice();
-    const ops: Op[] = [];
-    const operands: number[] = [];
-    for (let j = 0; j < k; j++) {
-      const [op, d] = pool.splice(randInt(rng, 0, pool.length - 1), 1)[0];
-      ops.push(op);
-      operands.push(d);
-    }
-    const start = randInt(rng, 0, 9);
-    const values: number[] = [];
-    let v = start;
-    for (let j = 0; j < k; j++) values.push((v = applyOp(v, ops[j], operands[j])));
-    const prompt = [digitToken(start)];
-    for (let j = 0; j < k; j++) prompt.push(opToken(ops[j]), digitToken(operands[j]));
-    prompt.push(TOKEN.QUERY);
-    const data: ArithmeticData = { start, ops, operands, values };
-    return { id: `arithmetic:${symbolicCodec.decode(prompt)}`, prompt, answer: String(v), data: { ...data } };
+    const { prompt, data } = drawChain(rng, randInt(rng, c.minSteps, c.maxSteps));
+    const answer = String(data.values.length > 0 ? data.values[data.values.length - 1] : data.start);
+    return { id: `arithmetic:${symbolicCodec.decode(prompt)}`, prompt, answer, data: { ...data } };
   }
 
   function teacherTrace(problem: TaskProblem, rng: Rng): number[] {
@@ -212,6 +196,29 @@ export function makeArithmeticTask(config: Partial<ArithmeticConfig> = {}): Task
     encode: symbolicCodec.encode,
     decode: symbolicCodec.decode,
   };
+}
+
+/**
+ * Draws a chain of `k` steps — distinct (op, operand) pairs, so a line of thinking identifies its
+ * step in the prompt, then a start digit — and its prompt `start op d op d … ?`. Shared with `chain`.
+ */
+export function drawChain(rng: Rng, k: number): { prompt: number[]; data: ArithmeticData } {
+  const pool = STEP_CHOICES.slice();
+  const ops: Op[] = [];
+  const operands: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const [op, d] = pool.splice(randInt(rng, 0, pool.length - 1), 1)[0];
+    ops.push(op);
+    operands.push(d);
+  }
+  const start = randInt(rng, 0, 9);
+  const values: number[] = [];
+  let v = start;
+  for (let j = 0; j < k; j++) values.push((v = applyOp(v, ops[j], operands[j])));
+  const prompt = [digitToken(start)];
+  for (let j = 0; j < k; j++) prompt.push(opToken(ops[j]), digitToken(operands[j]));
+  prompt.push(TOKEN.QUERY);
+  return { prompt, data: { start, ops, operands, values } };
 }
 
 /**

@@ -64,9 +64,8 @@ import type { Rng } from '../core/rng.js';
 import { randInt, sampleIndex } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
-import { type Op, OPS, SYMBOLIC_VOCAB, TOKEN, beforeEos, digitToken, opToken, symbolicCodec, tokenDigit } from './vocab.js';
-import { lastValue } from './arithmetic.js';
-import { applyOp } from './arithmetic.js';
+import { type Op, SYMBOLIC_VOCAB, TOKEN, beforeEos, digitToken, opToken, symbolicCodec, tokenDigit } from './vocab.js';
+import { applyOp, drawChain, lastValue } from './arithmetic.js';
 
 /** Knobs of the chain task and its teacher. */
 export interface ChainConfig {
@@ -104,11 +103,6 @@ export interface ChainData {
   /** Exact running values after each step (the last one is the answer). */
   values: number[];
 }
-
-/** (op, operand) pairs a chain may use: operands 1-9, no multiplication by 1 (a no-op). */
-const STEP_CHOICES: readonly [Op, number][] = OPS.flatMap((op) =>
-  [1, 2, 3, 4, 5, 6, 7, 8, 9].filter((d) => !(op === '*' && d === 1)).map((d): [Op, number] => [op, d]),
-);
 
 function checkConfig(c: ChainConfig): void {
   const w = c.stepWeights;
@@ -158,25 +152,10 @@ export function makeChainTask(config: Partial<ChainConfig> = {}): Task {
   const maxSteps = c.stepWeights.reduce((m, w, i) => (w > 0 ? i + 1 : m), 0);
 
   function sample(rng: Rng): TaskProblem {
-    const k = sampleIndex(c.stepWeights, rng) + 1;
-    // Distinct (op, operand) pairs, as in `arithmetic` (numbered lines do not need it; it keeps the problem sets alike).
-    const pool = STEP_CHOICES.slice();
-    const ops: Op[] = [];
-    const operands: number[] = [];
-    for (let j = 0; j < k; j++) {
-      const [op, d] = pool.splice(randInt(rng, 0, pool.length - 1), 1)[0];
-      ops.push(op);
-      operands.push(d);
-    }
-    const start = randInt(rng, 0, 9);
-    const values: number[] = [];
-    let v = start;
-    for (let j = 0; j < k; j++) values.push((v = applyOp(v, ops[j], operands[j])));
-    const prompt = [digitToken(start)];
-    for (let j = 0; j < k; j++) prompt.push(opToken(ops[j]), digitToken(operands[j]));
-    prompt.push(TOKEN.QUERY);
-    const data: ChainData = { start, ops, operands, values };
-    return { id: `chain:${symbolicCodec.decode(prompt)}`, prompt, answer: String(v), data: { ...data } };
+    // The same problems as `arithmetic` draws (numbered lines do not need distinct steps; it keeps the problem sets alike).
+    const { prompt, data } = drawChain(rng, sampleIndex(c.stepWeights, rng) + 1);
+    const answer = String(data.values[data.values.length - 1]);
+    return { id: `chain:${symbolicCodec.decode(prompt)}`, prompt, answer, data: { ...data } };
   }
 
   function teacherTrace(problem: TaskProblem, rng: Rng): number[] {
