@@ -6,9 +6,10 @@ import { fail } from '../core/errors.js';
 import { arithmetic } from './arithmetic.js';
 import { countdown } from './countdown.js';
 import { chain } from './chain.js';
+import { search } from './search.js';
 import type { Task } from './types.js';
 
-export const TASKS: Readonly<Record<string, Task>> = { arithmetic, countdown, chain };
+export const TASKS: Readonly<Record<string, Task>> = { arithmetic, countdown, chain, search };
 
 /** Names accepted by getTask. */
 export const TASK_NAMES: readonly string[] = Object.keys(TASKS);
@@ -28,6 +29,8 @@ export { countdown, makeCountdownTask, COUNTDOWN_DEFAULTS, candidates, completed
 export type { CountdownConfig, CountdownData, Candidate } from './countdown.js';
 export { chain, makeChainTask, CHAIN_DEFAULTS, chainLine, currentValue } from './chain.js';
 export type { ChainConfig, ChainData } from './chain.js';
+export { search, makeSearchTask, SEARCH_DEFAULTS, SEARCH_LINE_LENGTH, searchCycle, searchLine, searchLines, lineValue } from './search.js';
+export type { SearchConfig, SearchData, SearchCandidate, SearchLine } from './search.js';
 export { SYMBOLIC_VOCAB, SYMBOLS, TOKEN, symbolicCodec, makeCodec, digitToken, tokenDigit, numberTokens } from './vocab.js';
 export type { Codec, Op } from './vocab.js';
 export { heldOutSet, trainingSampler, isHeldOut, promptHash, HELD_OUT_MODULUS } from './splits.js';
