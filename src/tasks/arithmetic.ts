@@ -135,8 +135,8 @@ function dataOf(problem: TaskProblem): ArithmeticData {
   return d as ArithmeticData;
 }
 
-/** A digit other than `right`, uniformly: what a slip writes. */
-function wrongDigit(right: number, rng: Rng): number {
+/** A digit other than `right`, uniformly: what a slip writes. Shared with `chain`. */
+export function wrongDigit(right: number, rng: Rng): number {
   return (right + randInt(rng, 1, 9)) % 10;
 }
 

@@ -61,11 +61,11 @@
  */
 import { fail } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { randInt, sampleIndex } from '../core/rng.js';
+import { sampleIndex } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
 import { type Op, SYMBOLIC_VOCAB, TOKEN, beforeEos, digitToken, opToken, symbolicCodec, tokenDigit } from './vocab.js';
-import { applyOp, drawChain, lastValue } from './arithmetic.js';
+import { applyOp, drawChain, lastValue, wrongDigit, type ArithmeticData } from './arithmetic.js';
 
 /** Knobs of the chain task and its teacher. */
 export interface ChainConfig {
@@ -95,14 +95,8 @@ export const CHAIN_DEFAULTS: Readonly<ChainConfig> = {
   traceCap: 192,
 };
 
-/** The problem data the teacher and verifier use. */
-export interface ChainData {
-  start: number;
-  ops: Op[];
-  operands: number[];
-  /** Exact running values after each step (the last one is the answer). */
-  values: number[];
-}
+/** The problem data the teacher and verifier use: the same chain as `arithmetic` draws (`drawChain`). */
+export type ChainData = ArithmeticData;
 
 function checkConfig(c: ChainConfig): void {
   const w = c.stepWeights;
@@ -129,11 +123,6 @@ function dataOf(problem: TaskProblem): ChainData {
     fail('problem.data', `is not a chain problem (id '${problem.id}')`);
   }
   return d as ChainData;
-}
-
-/** A digit other than `right`, uniformly: what a slip writes. */
-function wrongDigit(right: number, rng: Rng): number {
-  return (right + randInt(rng, 1, 9)) % 10;
 }
 
 /**
