@@ -57,6 +57,9 @@ describe('warm start', () => {
     // Spelling out a default model field names the same policy; changing one does not.
     expect(warmStartHash(toyTask, { ...small, model: { ...small.model, nHeads: 4 } })).toBe(warmStartHash(toyTask, small));
     expect(warmStartHash(toyTask, { ...small, model: { ...small.model, nHeads: 2 } })).not.toBe(warmStartHash(toyTask, small));
+    // A task's format version is part of the key: a new version never loads an old base.
+    expect(warmStartHash({ ...toyTask, version: 2 }, small)).not.toBe(warmStartHash(toyTask, small));
+    expect(warmStartHash({ ...toyTask, version: 2 }, small)).not.toBe(warmStartHash({ ...toyTask, version: 3 }, small));
     const other = await basePolicy(toyTask, { ...small, steps: 2, seed: 5 }, dir);
     expect(other.path).not.toBe(first.path);
     for (const p of [first, second, other]) p.policy.dispose();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reproduce, resolvePreset } from '../src/train/reproduce.js';
+import { defaultOutDir, reproduce, resolvePreset } from '../src/train/reproduce.js';
 import { parseArgs } from '../src/cli/args.js';
 
 describe('anytime reproduce (smoke preset, worker threads)', () => {
@@ -35,6 +35,15 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
     expect(() => resolvePreset({ runs: ['grpo', 'ppo' as never] })).toThrow(/runs: must be a comma-separated subset of grpo, ar-base/);
     expect(() => resolvePreset({ seeds: 0 })).toThrow(/seeds/);
     expect(resolvePreset({ preset: 'full' }).runs.length).toBe(7);
+    // --task runs a preset on another task, into its own default folder.
+    expect(() => resolvePreset({ task: 'sudoku' })).toThrow(/task: must be one of 'arithmetic', 'countdown', 'chain', 'search'/);
+    expect(resolvePreset({}).task).toBe('chain');
+    expect(resolvePreset({ task: 'search' }).task).toBe('search');
+    expect(resolvePreset({ task: 'search' }).warmStart).toEqual({ steps: 6000 });
+    expect(resolvePreset({ preset: 'smoke', task: 'chain' }).warmStart).toEqual({ steps: 3000 });
+    expect(resolvePreset({ preset: 'smoke' }).warmStart).toEqual({ steps: 3, batchSize: 4 });
+    expect(defaultOutDir(resolvePreset({}))).toBe(join('runs', 'quick'));
+    expect(defaultOutDir(resolvePreset({ preset: 'full', task: 'search' }))).toBe(join('runs', 'full-search'));
     expect(() => parseArgs(['--sedes', '3'], { seeds: { type: 'int', help: '' } })).toThrow(/--sedes: unknown option; allowed: --seeds/);
     expect(() => parseArgs(['--seeds', 'x'], { seeds: { type: 'int', help: '' } })).toThrow(/--seeds: must be an integer/);
   });

@@ -25,22 +25,22 @@ describe('search problems', () => {
     expect(getTask('search')).toBe(search);
   });
 
-  it('builds prompts "d1 d2 d3 d4 : t1 t0 ?" (two-digit target) reachable by the answer, within 16 tokens', () => {
+  it('builds prompts "d1 d2 d3 d4 : t ?" (one-digit target) reachable by the answer, within 8 tokens', () => {
     const rng = seededRng(1);
     const ops = { '+': 0, '-': 0, '*': 0 } as Record<string, number>;
     for (let i = 0; i < 500; i++) {
       const p = search.sample(rng);
       const { numbers, target } = dataOf(p);
-      const t = String(target).padStart(2, '0');
-      expect(p.prompt).toEqual([...numbers.map(digitToken), TOKEN.COLON, ...enc(t), TOKEN.QUERY]);
+      expect(p.prompt).toEqual([...numbers.map(digitToken), TOKEN.COLON, digitToken(target), TOKEN.QUERY]);
       expect(p.prompt.length).toBe(search.maxPromptLength);
-      expect(search.maxPromptLength).toBeLessThanOrEqual(16);
+      expect(search.maxPromptLength).toBeLessThanOrEqual(8);
       const [i, op, j] = p.answer.split(' ');
       ops[op]++;
       const [a, b] = [numbers[+i - 1], numbers[+j - 1]];
       expect(+i).toBeLessThan(+j);
-      expect(op === '+' ? a + b : op === '-' ? Math.abs(a - b) : a * b).toBe(target);
-      expect(target).toBeGreaterThan(0);
+      expect((op === '+' ? a + b : op === '-' ? Math.abs(a - b) : a * b) % 10).toBe(target);
+      expect(target).toBeGreaterThanOrEqual(0);
+      expect(target).toBeLessThanOrEqual(9);
     }
     for (const op of ['+', '-', '*']) expect(ops[op]).toBeGreaterThan(100);
   });
@@ -94,7 +94,7 @@ describe('search problems', () => {
 });
 
 describe('search teacher', () => {
-  it('writes 9-token lines that follow the candidate cycle, re-checking in place, stopping at a hit', () => {
+  it('writes 8-token lines that follow the candidate cycle, re-checking in place, stopping at a hit', () => {
     const rng = seededRng(3);
     const cycle = searchCycle(4).map((k) => `${k.i}${k.op}${k.j}`);
     expect(cycle.length).toBe(18);
@@ -108,7 +108,7 @@ describe('search teacher', () => {
       const lines = searchLines(numbers, trace);
       expect(lines.length * SEARCH_LINE_LENGTH).toBe(trace.length);
       lines.forEach((l, n) => {
-        expect(searchLine(numbers, l, l.value)).toEqual(trace.slice(9 * n, 9 * n + 9));
+        expect(searchLine(numbers, l, l.value)).toEqual(trace.slice(8 * n, 8 * n + 8));
         if (n === 0) return;
         const prev = cycle.indexOf(`${lines[n - 1].i}${lines[n - 1].op}${lines[n - 1].j}`);
         const here = cycle.indexOf(`${l.i}${l.op}${l.j}`);
@@ -121,21 +121,26 @@ describe('search teacher', () => {
     expect(checks).toBeGreaterThan(100);
   });
 
-  it('writes the distance for -, with a leading zero below 10', () => {
+  it('writes the last digit of sums and products and the distance for -', () => {
     expect(lineValue(3, '-', 8)).toBe(5);
-    expect(searchLine([3, 8], { i: 1, j: 2, op: '-' }, 5)).toEqual(enc('1 3 - 2 8 = 0 5 ;'));
+    expect(lineValue(7, '+', 8)).toBe(5);
+    expect(lineValue(7, '*', 8)).toBe(6);
+    expect(searchLine([3, 8], { i: 1, j: 2, op: '-' }, 5)).toEqual(enc('1 3 - 2 8 = 5 ;'));
+    expect(() => searchLine([3, 8], { i: 1, j: 2, op: '*' }, 24)).toThrow(/value/);
   });
 
   it('answers the positions of the last hit of a cut trace, else an untried candidate', () => {
-    const p: TaskProblem = { id: 't', prompt: enc('3 7 2 9 : 1 4 ?'), answer: '2 * 3', data: { numbers: [3, 7, 2, 9], target: 14 } };
-    const hit = enc('2 7 * 3 2 = 1 4 ; 1 3 +');
-    expect(search.teacherSummary(p, hit, seededRng(1))).toEqual(enc('2 * 3'));
+    // Target 8 has one solution here: 2 * 9 (positions 3 and 4).
+    const p: TaskProblem = { id: 't', prompt: enc('3 7 2 9 : 8 ?'), answer: '3 * 4', data: { numbers: [3, 7, 2, 9], target: 8 } };
+    const hit = enc('3 2 * 4 9 = 8 ; 1 3 +');
+    expect(search.teacherSummary(p, hit, seededRng(1))).toEqual(enc('3 * 4'));
     // All but one candidate tried without a hit: the guess is the one left.
     const numbers = [3, 7, 2, 9];
-    const all = searchCycle(4).filter((k) => !(k.i === 2 && k.j === 3 && k.op === '*'));
+    const all = searchCycle(4).filter((k) => !(k.i === 3 && k.j === 4 && k.op === '*'));
+    expect(all.every((k) => lineValue(numbers[k.i - 1], k.op, numbers[k.j - 1]) !== 8)).toBe(true);
     const tried = all.flatMap((k) => searchLine(numbers, k, lineValue(numbers[k.i - 1], k.op, numbers[k.j - 1])));
-    expect(search.teacherSummary(p, tried, seededRng(1))).toEqual(enc('2 * 3'));
-    expect(search.teacherSummary(p, tried.concat(enc('1 3 +')), seededRng(1))).toEqual(enc('2 * 3'));
+    expect(search.teacherSummary(p, tried, seededRng(1))).toEqual(enc('3 * 4'));
+    expect(search.teacherSummary(p, tried.concat(enc('1 3 +')), seededRng(1))).toEqual(enc('3 * 4'));
   });
 });
 
@@ -144,10 +149,10 @@ describe('search anytime profile of the teacher (3000 problems, 16 budgets)', ()
   const profile = teacherBudgetProfile(search, 3000, 16, 9);
 
   it('(a) spreads trace lengths over the budget support, with some cut at b_max', () => {
-    // Lines are 9 tokens, so lengths are 9n + 1 and 6 of the 16 six-token segments stay empty.
-    expect(profile.segmentsHit).toBeGreaterThanOrEqual(10);
-    expect(Math.max(...profile.lengthHistogram)).toBeLessThan(0.15 * 3000);
-    expect(profile.fractionCut).toBeGreaterThan(0.15);
+    // Lines are 8 tokens, so lengths are 8n + 1 and 4 of the 16 six-token segments stay empty.
+    expect(profile.segmentsHit).toBeGreaterThanOrEqual(11);
+    expect(Math.max(...profile.lengthHistogram)).toBeLessThan(0.2 * 3000);
+    expect(profile.fractionCut).toBeGreaterThan(0.12);
     expect(profile.fractionCut).toBeLessThan(0.5);
   });
 
@@ -161,8 +166,8 @@ describe('search anytime profile of the teacher (3000 problems, 16 budgets)', ()
   });
 
   it('(c) leaves accuracy at b_max well below 100%, and below the full traces', () => {
-    expect(profile.accuracy[15]).toBeLessThan(0.8);
+    expect(profile.accuracy[15]).toBeLessThan(0.9);
     expect(profile.accuracy[15]).toBeGreaterThan(0.5);
-    expect(profile.fullTraceAccuracy).toBeGreaterThan(profile.accuracy[15] + 0.1);
+    expect(profile.fullTraceAccuracy).toBeGreaterThan(profile.accuracy[15] + 0.05);
   });
 });

@@ -1,17 +1,19 @@
 /**
- * `anytime reproduce [--preset quick|full|notebook] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
+ * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
  */
 import { AnytimeInputError } from '../core/errors.js';
 import { MultiProgress } from '../util/progress.js';
 import { PRESET_NAMES } from '../train/presets.js';
 import { RUN_NAMES, type RunName } from '../train/config.js';
-import { reproduce } from '../train/reproduce.js';
+import { defaultOutDir, reproduce, resolvePreset } from '../train/reproduce.js';
+import { TASK_NAMES } from '../tasks/index.js';
 import { parseArgs, usage } from './args.js';
 
 export const summary = 'train GRPO and AnytimeReasoner runs on a synthetic task and write the comparison report';
 
 const SPEC = {
   preset: { type: 'string', help: `one of ${PRESET_NAMES.join(', ')} (default quick)` },
+  task: { type: 'string', help: `synthetic task, one of ${TASK_NAMES.join(', ')} (default: the preset's, chain)` },
   seeds: { type: 'int', help: 'seeds per run (default: the preset\'s)' },
   runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
@@ -29,13 +31,14 @@ export async function run(argv: string[]): Promise<number> {
     const started = Date.now();
     const result = await reproduce({
       preset: values.preset,
+      task: values.task,
       seeds: values.seeds,
       runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
       out: values.out,
       workers: values.workers,
       onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
     });
-    const out = values.out ?? `runs/${result.preset}`;
+    const out = values.out ?? defaultOutDir(resolvePreset({ preset: values.preset, task: values.task }));
     console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
     console.log('run            anytime        final');
     if (result.base) console.log(`base policy    ${(100 * result.base.anytime).toFixed(1)}           ${(100 * result.base.final).toFixed(1)}`);

@@ -174,7 +174,9 @@ export function warmStartHash(task: Task, partial: Partial<WarmStartOptions> = {
   const o = { ...WARM_START_DEFAULTS, ...partial };
   // The model enters through its resolved config, so spelling out a default changes nothing.
   const { onStep: _onStep, model: _model, ...rest } = o;
-  const key = JSON.stringify({ task: task.name, vocab: task.vocab, model: modelConfigFor(task, o), options: rest, version: 1 });
+  // A task's format version enters only when set, so tasks that never bumped keep their keys.
+  const taskKey = task.version === undefined ? { task: task.name } : { task: task.name, taskVersion: task.version };
+  const key = JSON.stringify({ ...taskKey, vocab: task.vocab, model: modelConfigFor(task, o), options: rest, version: 1 });
   return createHash('sha256').update(key).digest('hex').slice(0, 12);
 }
 

@@ -1,15 +1,15 @@
 /**
- * Search: reach a target by combining two of the given digits with +, - or *, naming each
- * candidate by the prompt positions of its digits (a locally identifiable Countdown).
+ * Search: reach a target digit by combining two of the given digits with +, - or * (mod 10),
+ * naming each candidate by the prompt positions of its digits (a locally identifiable Countdown).
  *
- *   prompt   "3 7 2 9 : 1 4 ?"     digits at positions 1-4; target 14, always two digits
- *   thinking "1 3 * 2 7 = 2 1 ; 1 3 + 3 2 = 0 5 ; 1 3 - 3 2 = 0 1 ; ... ; 2 7 * 3 2 = 1 4 ;"
- *   summary  "2 * 3"               positions 2 and 3: 7 * 2 = 14
+ *   prompt   "3 7 2 9 : 8 ?"     digits at positions 1-4; target 8, one digit
+ *   thinking "1 3 * 2 7 = 1 ; 1 3 + 3 2 = 5 ; 1 3 - 3 2 = 1 ; ... ; 3 2 * 4 9 = 8 ;"
+ *   summary  "3 * 4"             positions 3 and 4: 2 * 9 = 18, last digit 8
  *
- * (Decoded text joins digit runs: "3729 : 14 ?", "13 * 27 = 21 ;".) Each line of thinking is
- * `i a op j b = v v ;` (9 tokens): the prompt position i of the first digit and the digit a
+ * (Decoded text joins digit runs: "3729 : 8 ?", "13 * 27 = 1 ;".) Each line of thinking is
+ * `i a op j b = v ;` (8 tokens): the prompt position i of the first digit and the digit a
  * there, the operation, the position j > i of the second digit and the digit b there, and the
- * value as two digits (leading zero; `-` is the distance |a - b|). The summary is `i op j`;
+ * value v: the last digit of a + b or a * b, or the distance |a - b|. The summary is `i op j`;
  * it scores when the digits at two different positions i, j make the target (either order),
  * so any solution counts, not only the one the problem was built from.
  *
@@ -17,20 +17,19 @@
  * because it cannot tell which pairs it has tried, and the operands are not identifiable by
  * position. Here every token is a local look-up, as in `chain`: the candidates run through a
  * fixed cycle (pairs (1,2), (1,3), ..., (3,4) in order, and within a pair + - *), so the next
- * i, op, j follow from the previous line's at a fixed offset (lines are always 9 tokens); a and
- * b are the prompt digits at positions i and j (the token just before each); the value is a
- * table look-up of a, op, b; a hit is the two value digits equal to the target's two digits at
- * fixed prompt positions; and the summary copies i, op, j of the last line.
- * A first try wrote the target with 1-2 digits and the summary as digits "a op b" (larger first
- * for -): after 3000 warm-start steps the policy was at chance (held-out .09-.14 at every
- * budget at temperature 1; at temperature 0 it never closed its thinking): it had not learned
- * when a line hits the variable-width target (teacher-forced loss 0.32 nats after ';', 0.60 on
- * summaries). Fixed-width target and positional summaries are this version.
+ * i, op, j follow from the previous line's at a fixed offset; a and b are the prompt digits at
+ * positions i and j (the token just before each); the value is a table look-up of a, op, b; a
+ * hit is the value equal to the target digit at a fixed prompt position; and the summary
+ * copies i, op, j of the last line.
+ * Two earlier versions had a two-digit target (values up to 81, lines `... = v v ;`): after 3000
+ * warm-start steps the policy was at chance (held-out .09-.16 at every budget, never closing
+ * its thinking at temperature 0). It copied the line format and the cycle but never learned
+ * to stop on a hit (teacher-forced p(THINK_END | hit line) ≈ 0.13).
  *
  * Why anytime reasoning matters here (the teacher that the warm start imitates):
  * - The order of search matters. The teacher starts the cycle at a seeded random candidate, so
  *   where the first solution falls, and thus the trace length, varies from one line to past
- *   b_max. A policy can learn to start where solutions are likely (a target above 18 needs *).
+ *   b_max; a policy can learn where to start and which candidates to skip.
  * - Wasted work and slips. Each trace draws a carefulness c ~ U(0, maxCarefulness) and re-checks
  *   the line just written with probability c (the same candidate again). A first computation is
  *   wrong with probability slipProb (productSlipProb for *), a re-check with checkSlipProb: a
@@ -43,35 +42,29 @@
  * Measured teacher profile (defaults; `teacherBudgetProfile(search, 4000, 16, 1)`, budgets
  * 6, 12, ..., 96; a length counts THINK_END; `formatProfile` prints these lines):
  *   length histogram per segment (b_{j-1}, b_j]:
- *     0 356 0 323 313 0 248 241 0 227 237 0 207 199 0 174   over b_max: 1475
- *   (a) 10 of 16 segments hit (lines are 9 tokens, so lengths are 9n + 1 and 6 of the 6-token
- *       segments hold none), mean length 83.1, 36.9% cut at b_max
+ *     0 645 428 0 395 349 298 0 259 216 190 0 164 150 119 0   over b_max: 787
+ *   (a) 11 of 16 segments hit (lines are 8 tokens, so lengths are 8n + 1 and 5 of the 6-token
+ *       segments hold none), mean length 55.5, 19.7% cut at b_max
  *   (b) accuracy by budget:
- *     .098 .171 .254 .253 .325 .379 .383 .436 .489 .486 .529 .587 .588 .630 .670 .672
- *   (c) accuracy at b_max 0.672; summary of the full, uncut trace 0.926; anytime (uniform) 0.434
- *   Seed 2 gives the same picture (b_max 0.672, cut 35.6%, full trace 0.923).
- * For scale (seed 1): without slips or re-checks, 24.3% cut, 0.800 at b_max, full trace 1.000
- * (anytime 0.517); with slips but no re-checks, 29.3% cut, 0.742 at b_max, full trace 0.955.
+ *     .155 .283 .370 .452 .447 .514 .579 .642 .643 .684 .717 .746 .752 .782 .802 .829
+ *   (c) accuracy at b_max 0.829; summary of the full, uncut trace 0.940; anytime (uniform) 0.587
+ *   Seed 2 gives the same picture (b_max 0.831, cut 18.9%, full trace 0.945).
  *
- * Measured warm-started policy (`nice -n 5 npx tsx scripts/warmstart.ts search --steps 3000`,
- * 2 layers, d_model 64, 110424 parameters; held-out n = 256, budgets 12, 24, ..., 96; 2-core
- * machine shared with other jobs) — NOT LEARNED, in both formats tried:
- *   this format (309 s, loss 3.19 → 0.25; data/base/search-9aceb1a218f3.ckpt):
- *     temperature 1: .125 .090 .109 .129 .145 .121 .160 .137   (63% finish, mean 65.0 tokens)
- *     temperature 0: .141 .141 .082 .105 .105 .094 .078 .070   (0% finish: never closes)
- *   first format (316 s, loss 3.19 → 0.27; same file name, overwritten: the warm-start hash
- *   covers the task name, vocabulary and model, not the prompt/trace format):
- *     temperature 1: .086 .145 .109 .121 .109 .133 .129 .137   (61% finish, mean 67.1 tokens)
- *     temperature 0: .113 .113 .129 .113 .141 .117 .098 .113   (0% finish)
- *   Chance (a uniform guess of one of 18 candidates) is about .10. The policy copies the line
- *   format and the cycle (teacher-forced loss 0.04-0.29 nats on line tokens, 0.93 on the free
- *   first line, 0.36 after ';', 0.52 on summaries; scripts/teacher-loss.ts, 64 traces), and
- *   stops at the teacher's rate at temperature 1, but not after hits: on teacher traces (128,
- *   teacher-forced) THINK_END after a hit line costs 2.04 nats (p ≈ 0.13, where the teacher
- *   stops always), against 0.20 nats for the next line after a miss. It has not learned
- *   "the two value digits equal the prompt's two target digits"; that one decision carries
- *   the whole task, yet it is one token per trace, so it barely moves the mean loss. Kept for the record and for larger policies;
- *   the reproduction presets use `chain`.
+ * Measured warm-started policy (`npx tsx scripts/warmstart.ts search --steps N`, 2 layers,
+ * d_model 64, 110360 parameters; held-out n = 256, budgets 12, 24, ..., 96; 2-core machine
+ * shared with other jobs):
+ *   3000 steps (238 s, loss 3.20 → 0.28) — not learned:
+ *     temperature 1: .137 .164 .137 .137 .133 .152 .141 .133   (90% finish, mean 36.9 tokens)
+ *     temperature 0: .207 .203 .145 .125 .180 .160 .145 .156   (0% finish: never closes)
+ *     Teacher-forced (128 traces, scripts/teacher-loss.ts and a per-decision split): the value
+ *     digit costs 0.35 nats (near the slips' own entropy), but p(THINK_END | hit line) is 0.18.
+ *   6000 steps (433 s, loss 3.20 → 0.23; data/base/search-589bd02ce235.ckpt, the presets' base):
+ *     temperature 1: .270 .391 .531 .590 .660 .719 .789 .805   (83% finish, mean 47.4 tokens)
+ *     temperature 0: .336 .492 .586 .664 .789 .824 .871 .895   (88% finish, mean 41.9 tokens)
+ *     p(THINK_END | hit line) 0.999. The loss sits at 0.27-0.29 from step 1000 to ~4500 and then
+ *     drops to 0.23: stopping on a hit is learned late, in one go.
+ *   (a) lengths spread over the support with 17% cut at b_max; (b) accuracy rises gradually,
+ *   .27 → .81; (c) .81 at b_max leaves room (the full teacher trace scores .94).
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
@@ -118,8 +111,8 @@ export const SEARCH_DEFAULTS: Readonly<SearchConfig> = {
   traceCap: 192,
 };
 
-/** Tokens per thinking line `i a op j b = v v ;`. */
-export const SEARCH_LINE_LENGTH = 9;
+/** Tokens per thinking line `i a op j b = v ;`. */
+export const SEARCH_LINE_LENGTH = 8;
 
 const OP_CYCLE: readonly Op[] = ['+', '-', '*'];
 
@@ -136,9 +129,9 @@ export interface SearchData {
   target: number;
 }
 
-/** Value a line writes for `a op b`: sum, distance |a - b|, or product. */
+/** Value a line writes for `a op b`: the last digit of the sum, the distance |a - b|, or the product. */
 export function lineValue(a: number, op: Op, b: number): number {
-  return op === '+' ? a + b : op === '-' ? Math.abs(a - b) : a * b;
+  return (op === '+' ? a + b : op === '-' ? Math.abs(a - b) : a * b) % 10;
 }
 
 /** Every candidate of `count` positions, in the teacher's cycle order: pairs in order, then + - *. */
@@ -150,9 +143,9 @@ export function searchCycle(count: number): SearchCandidate[] {
   return out;
 }
 
-/** The line `i a op j b = v v ;` of a candidate that writes value `value` (0-99). */
+/** The line `i a op j b = v ;` of a candidate that writes value `value` (one digit). */
 export function searchLine(numbers: readonly number[], k: SearchCandidate, value: number): number[] {
-  if (!Number.isInteger(value) || value < 0 || value > 99) fail('value', `must be an integer 0-99, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 9) fail('value', `must be a digit 0-9, got ${String(value)}`);
   return [
     digitToken(k.i),
     digitToken(numbers[k.i - 1]),
@@ -160,7 +153,7 @@ export function searchLine(numbers: readonly number[], k: SearchCandidate, value
     digitToken(k.j),
     digitToken(numbers[k.j - 1]),
     TOKEN.EQUALS,
-    ...twoDigits(value),
+    digitToken(value),
     TOKEN.SEMI,
   ];
 }
@@ -173,20 +166,20 @@ export interface SearchLine extends SearchCandidate {
 }
 
 /**
- * The well-formed 9-token lines completed in a trace, read from its start in steps of 9 and
+ * The well-formed 8-token lines completed in a trace, read from its start in steps of 8 and
  * stopping at the first malformed line (positions in 1..count, digits matching the prompt).
  */
 export function searchLines(numbers: readonly number[], thinking: ArrayLike<number>): SearchLine[] {
   const out: SearchLine[] = [];
   for (let at = 0; at + SEARCH_LINE_LENGTH <= thinking.length; at += SEARCH_LINE_LENGTH) {
     const t = (k: number) => thinking[at + k];
-    const [i, a, j, b, v1, v0] = [t(0), t(1), t(3), t(4), t(6), t(7)].map(tokenDigit);
+    const [i, a, j, b, v] = [t(0), t(1), t(3), t(4), t(6)].map(tokenDigit);
     const op = tokenOp(t(2));
     const ok =
       op !== null && i >= 1 && j > i && j <= numbers.length && a === numbers[i - 1] && b === numbers[j - 1] &&
-      t(5) === TOKEN.EQUALS && v1 >= 0 && v0 >= 0 && t(8) === TOKEN.SEMI;
+      t(5) === TOKEN.EQUALS && v >= 0 && t(7) === TOKEN.SEMI;
     if (!ok) break;
-    out.push({ i, j, op, a, b, value: 10 * v1 + v0 });
+    out.push({ i, j, op, a, b, value: v });
   }
   return out;
 }
@@ -196,14 +189,9 @@ function summaryOf(k: SearchCandidate): number[] {
   return [digitToken(k.i), opToken(k.op), digitToken(k.j)];
 }
 
-/** A value 0-99 as two digit tokens (leading zero): lines and the prompt's target are fixed-width. */
-function twoDigits(value: number): number[] {
-  return [digitToken(Math.floor(value / 10)), digitToken(value % 10)];
-}
-
 function checkConfig(c: SearchConfig): void {
   checkPositiveInt('search.count', c.count);
-  if (c.count < 2 || c.count > 5) fail('search.count', `must be 2-5 (prompt ≤ 16 tokens), got ${c.count}`);
+  if (c.count < 2 || c.count > 5) fail('search.count', `must be 2-5 (prompt ≤ 8 tokens), got ${c.count}`);
   checkPositiveInt('search.maxThinking', c.maxThinking);
   checkPositiveInt('search.traceCap', c.traceCap);
   for (const key of ['slipProb', 'productSlipProb', 'checkSlipProb'] as const) {
@@ -231,21 +219,19 @@ export function makeSearchTask(config: Partial<SearchConfig> = {}): Task {
 
   function sample(rng: Rng): TaskProblem {
     const numbers = Array.from({ length: c.count }, () => randInt(rng, 1, 9));
-    // Pick the operation first so that products are a third of targets; distance 0 is no target.
-    const op = OP_CYCLE[randInt(rng, 0, 2)];
+    // The target is the value of one candidate drawn uniformly, so every problem has a solution.
+    const gold = cycle[randInt(rng, 0, cycle.length - 1)];
     const value = (k: SearchCandidate) => lineValue(numbers[k.i - 1], k.op, numbers[k.j - 1]);
-    const withOp = cycle.filter((k) => k.op === op && value(k) > 0);
-    const pool = withOp.length > 0 ? withOp : cycle.filter((k) => k.op === '+');
-    const gold = pool[randInt(rng, 0, pool.length - 1)];
-    const prompt = [...numbers.map(digitToken), TOKEN.COLON, ...twoDigits(value(gold)), TOKEN.QUERY];
+    const prompt = [...numbers.map(digitToken), TOKEN.COLON, digitToken(value(gold)), TOKEN.QUERY];
     const answer = symbolicCodec.decode(summaryOf(gold));
     const data: SearchData = { numbers, target: value(gold) };
     return { id: `search:${symbolicCodec.decode(prompt)}`, prompt, answer, data: { ...data } };
   }
 
+  /** A wrong digit near the right one (off by 1 or 2, mod 10). */
   function slipValue(right: number, rng: Rng): number {
-    const ok = [-10, -2, -1, 1, 2, 10].map((o) => right + o).filter((v) => v >= 0 && v <= 99);
-    return ok[randInt(rng, 0, ok.length - 1)];
+    const offsets = [-2, -1, 1, 2];
+    return (right + offsets[randInt(rng, 0, offsets.length - 1)] + 10) % 10;
   }
 
   function teacherTrace(problem: TaskProblem, rng: Rng): number[] {
@@ -293,8 +279,9 @@ export function makeSearchTask(config: Partial<SearchConfig> = {}): Task {
 
   return {
     name: 'search',
+    version: 3,
     vocab: SYMBOLIC_VOCAB,
-    maxPromptLength: c.count + 4,
+    maxPromptLength: c.count + 3,
     maxThinking: c.maxThinking,
     summaryMaxTokens: 5,
     sample,

@@ -46,6 +46,11 @@ export interface TaskProblem {
 
 export interface Task {
   readonly name: string;
+  /**
+   * Format version: bumped whenever the prompt, trace format, generator or teacher changes, so
+   * that a base policy cached for an older version (data/base/) is never loaded for this one.
+   */
+  readonly version?: number;
   /** Token strings; index = id; entries 0..5 are SPECIAL_TOKENS. */
   readonly vocab: readonly string[];
   /** Longest prompt the generator produces (tokens, without BOS). */

@@ -10,18 +10,21 @@ import { dirname, join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { RUN_NAMES, type RunName } from './config.js';
-import { getPreset, type ReproducePreset } from './presets.js';
+import { getPreset, warmStartFor, type ReproducePreset } from './presets.js';
 import { BASE_POLICY_DIR, jobId, runJob, type Job, type JobProgress } from './jobs.js';
 import { initBackend } from '../backend.js';
+import { getTask } from '../tasks/index.js';
 import { writeReport, type ReportSummary } from './report.js';
 
 export interface ReproduceOptions {
   preset?: string;
+  /** Synthetic task to run the preset on (overrides the preset's, e.g. 'search'; see TASK_NAMES). */
+  task?: string;
   /** Seeds per run (overrides the preset). */
   seeds?: number;
   /** Runs to do (overrides the preset). */
   runs?: RunName[];
-  /** Output folder (default `runs/<preset>`). */
+  /** Output folder (default `runs/<preset>`, or `runs/<preset>-<task>` for another task than the preset's). */
   out?: string;
   /** Worker threads; 0 runs every job in this thread (default: min(cores, jobs)). */
   workers?: number;
@@ -37,7 +40,15 @@ export function resolvePreset(opts: ReproduceOptions): ReproducePreset {
   for (const r of opts.runs ?? []) {
     if (!RUN_NAMES.includes(r)) fail('runs', `must be a comma-separated subset of ${RUN_NAMES.join(', ')}, got '${r}'`);
   }
-  return { ...base, seeds: opts.seeds ?? base.seeds, runs: opts.runs ?? base.runs };
+  // getTask names the allowed tasks when the name is unknown; another task brings its own warm start.
+  const task = opts.task === undefined ? base.task : getTask(opts.task).name;
+  const warmStart = task === base.task ? base.warmStart : warmStartFor(task);
+  return { ...base, task, warmStart, seeds: opts.seeds ?? base.seeds, runs: opts.runs ?? base.runs };
+}
+
+/** Default output folder of a preset: `runs/<preset>`, with the task appended when it is not the preset's own. */
+export function defaultOutDir(preset: ReproducePreset): string {
+  return join('runs', preset.task === getPreset(preset.name).task ? preset.name : `${preset.name}-${preset.task}`);
 }
 
 /** The repository root (where package.json names this package), found from the working directory. */
@@ -54,7 +65,7 @@ export function packageRoot(start = process.cwd()): string {
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSummary> {
   const preset = resolvePreset(opts);
-  const out = opts.out ?? join('runs', preset.name);
+  const out = opts.out ?? defaultOutDir(preset);
   // Runs and seeds may grow between invocations; everything that shapes a run must not change.
   const argsPath = join(out, 'preset.json');
   const identity = { name: preset.name, task: preset.task, warmStart: preset.warmStart, train: preset.train, variance: preset.variance };
