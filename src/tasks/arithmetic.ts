@@ -44,16 +44,14 @@
  * lines and is the one the reproduction presets use.
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
+import { checkTeacherKnobs, scoreOneDigit, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { randInt } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
-import { SPECIAL } from './types.js';
 import {
   type Op,
   OPS,
-  SYMBOLIC_VOCAB,
   TOKEN,
-  beforeEos,
   digitToken,
   opToken,
   symbolicCodec,
@@ -116,14 +114,7 @@ function checkConfig(c: ArithmeticConfig): void {
   checkPositiveInt('arithmetic.maxSteps', c.maxSteps);
   if (c.maxSteps > 7) fail('arithmetic.maxSteps', `must be ≤ 7 (prompt ≤ 16 tokens), got ${c.maxSteps}`);
   if (c.minSteps > c.maxSteps) fail('arithmetic.minSteps', `must be ≤ maxSteps (${c.maxSteps}), got ${c.minSteps}`);
-  checkPositiveInt('arithmetic.maxThinking', c.maxThinking);
-  checkPositiveInt('arithmetic.traceCap', c.traceCap);
-  for (const key of ['slipProb', 'checkSlipProb', 'reverifyProb'] as const) {
-    if (!(c[key] >= 0 && c[key] <= 1)) fail(`arithmetic.${key}`, `must be a probability in [0, 1], got ${c[key]}`);
-  }
-  if (!(c.maxCarefulness >= 0 && c.maxCarefulness < 1)) {
-    fail('arithmetic.maxCarefulness', `must be in [0, 1) so checks end, got ${c.maxCarefulness}`);
-  }
+  checkTeacherKnobs('arithmetic', c, ['slipProb', 'checkSlipProb', 'reverifyProb'], ['maxCarefulness']);
 }
 
 /** Reads a problem's data, failing clearly when it is not an arithmetic problem. */
@@ -178,24 +169,16 @@ export function makeArithmeticTask(config: Partial<ArithmeticConfig> = {}): Task
     return [digitToken(lastValue(dataOf(problem).start, thinking))];
   }
 
-  function score(problem: TaskProblem, summary: number[]): 0 | 1 {
-    const said = beforeEos(summary, SPECIAL.EOS);
-    return said.length === 1 && tokenDigit(said[0]) === Number(problem.answer) ? 1 : 0;
-  }
-
-  return {
+  return symbolicTask({
     name: 'arithmetic',
-    vocab: SYMBOLIC_VOCAB,
     maxPromptLength: 2 * c.maxSteps + 2,
     maxThinking: c.maxThinking,
     summaryMaxTokens: 3,
     sample,
     teacherTrace,
     teacherSummary,
-    score,
-    encode: symbolicCodec.encode,
-    decode: symbolicCodec.decode,
-  };
+    score: scoreOneDigit,
+  });
 }
 
 /**

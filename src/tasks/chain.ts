@@ -60,11 +60,11 @@
  *   loss is still falling fast there, and 3000 steps give a base that follows the teacher.
  */
 import { fail } from '../core/errors.js';
+import { checkTeacherKnobs, scoreOneDigit, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { sampleIndex } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
-import { SPECIAL } from './types.js';
-import { type Op, SYMBOLIC_VOCAB, TOKEN, beforeEos, digitToken, opToken, symbolicCodec, tokenDigit } from './vocab.js';
+import { type Op, TOKEN, digitToken, opToken, symbolicCodec } from './vocab.js';
 import { applyOp, drawChain, lastValue, wrongDigit, type ArithmeticData } from './arithmetic.js';
 
 /** Knobs of the chain task and its teacher. */
@@ -106,14 +106,7 @@ function checkConfig(c: ChainConfig): void {
   if (!w.every((x) => Number.isFinite(x) && x >= 0) || !w.some((x) => x > 0)) {
     fail('chain.stepWeights', `must be finite, ≥ 0 and not all 0, got [${w.join(', ')}]`);
   }
-  if (!Number.isInteger(c.maxThinking) || c.maxThinking < 1) fail('chain.maxThinking', `must be a positive integer, got ${c.maxThinking}`);
-  if (!Number.isInteger(c.traceCap) || c.traceCap < 1) fail('chain.traceCap', `must be a positive integer, got ${c.traceCap}`);
-  for (const key of ['slipProb', 'checkSlipProb'] as const) {
-    if (!(c[key] >= 0 && c[key] <= 1)) fail(`chain.${key}`, `must be a probability in [0, 1], got ${c[key]}`);
-  }
-  if (!(c.maxCarefulness >= 0 && c.maxCarefulness < 1)) {
-    fail('chain.maxCarefulness', `must be in [0, 1) so checks end, got ${c.maxCarefulness}`);
-  }
+  checkTeacherKnobs('chain', c, ['slipProb', 'checkSlipProb'], ['maxCarefulness']);
 }
 
 /** Reads a problem's data, failing clearly when it is not a chain problem. */
@@ -169,24 +162,16 @@ export function makeChainTask(config: Partial<ChainConfig> = {}): Task {
     return [digitToken(currentValue(dataOf(problem).start, thinking))];
   }
 
-  function score(problem: TaskProblem, summary: number[]): 0 | 1 {
-    const said = beforeEos(summary, SPECIAL.EOS);
-    return said.length === 1 && tokenDigit(said[0]) === Number(problem.answer) ? 1 : 0;
-  }
-
-  return {
+  return symbolicTask({
     name: 'chain',
-    vocab: SYMBOLIC_VOCAB,
     maxPromptLength: 2 * maxSteps + 2,
     maxThinking: c.maxThinking,
     summaryMaxTokens: 3,
     sample,
     teacherTrace,
     teacherSummary,
-    score,
-    encode: symbolicCodec.encode,
-    decode: symbolicCodec.decode,
-  };
+    score: scoreOneDigit,
+  });
 }
 
 /**

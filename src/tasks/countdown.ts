@@ -44,13 +44,13 @@
  * it has tried. Kept as a harder task; the reproduction presets use `chain`.
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
+import { checkTeacherKnobs, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { randInt } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
 import {
   type Op,
-  SYMBOLIC_VOCAB,
   TOKEN,
   beforeEos,
   digitToken,
@@ -142,12 +142,7 @@ function usesGivenNumbers(numbers: readonly number[], a: number, b: number): boo
 function checkConfig(c: CountdownConfig): void {
   checkPositiveInt('countdown.count', c.count);
   if (c.count < 2 || c.count > 5) fail('countdown.count', `must be 2-5 (prompt ≤ 16 tokens), got ${c.count}`);
-  checkPositiveInt('countdown.maxThinking', c.maxThinking);
-  checkPositiveInt('countdown.traceCap', c.traceCap);
-  for (const key of ['productSlipProb', 'sumSlipProb'] as const) {
-    if (!(c[key] >= 0 && c[key] <= 1)) fail(`countdown.${key}`, `must be a probability in [0, 1], got ${c[key]}`);
-  }
-  if (!(c.maxRepeat >= 0 && c.maxRepeat < 1)) fail('countdown.maxRepeat', `must be in [0, 1), got ${c.maxRepeat}`);
+  checkTeacherKnobs('countdown', c, ['productSlipProb', 'sumSlipProb'], ['maxRepeat']);
 }
 
 /** Reads a problem's data, failing clearly when it is not a Countdown problem. */
@@ -263,9 +258,8 @@ export function makeCountdownTask(config: Partial<CountdownConfig> = {}): Task {
     return evaluate(a, op, b) === target ? 1 : 0;
   }
 
-  return {
+  return symbolicTask({
     name: 'countdown',
-    vocab: SYMBOLIC_VOCAB,
     maxPromptLength: 2 * c.count + 3,
     maxThinking: c.maxThinking,
     summaryMaxTokens: 5,
@@ -273,9 +267,7 @@ export function makeCountdownTask(config: Partial<CountdownConfig> = {}): Task {
     teacherTrace,
     teacherSummary,
     score,
-    encode: symbolicCodec.encode,
-    decode: symbolicCodec.decode,
-  };
+  });
 }
 
 /** A uniformly shuffled copy (Fisher-Yates). */

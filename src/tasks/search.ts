@@ -67,13 +67,13 @@
  *   .27 → .81; (c) .81 at b_max leaves room (the full teacher trace scores .94).
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
+import { checkTeacherKnobs, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { randInt } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
 import {
   type Op,
-  SYMBOLIC_VOCAB,
   TOKEN,
   beforeEos,
   digitToken,
@@ -192,14 +192,7 @@ function summaryOf(k: SearchCandidate): number[] {
 function checkConfig(c: SearchConfig): void {
   checkPositiveInt('search.count', c.count);
   if (c.count < 2 || c.count > 5) fail('search.count', `must be 2-5 (prompt ≤ 8 tokens), got ${c.count}`);
-  checkPositiveInt('search.maxThinking', c.maxThinking);
-  checkPositiveInt('search.traceCap', c.traceCap);
-  for (const key of ['slipProb', 'productSlipProb', 'checkSlipProb'] as const) {
-    if (!(c[key] >= 0 && c[key] <= 1)) fail(`search.${key}`, `must be a probability in [0, 1], got ${c[key]}`);
-  }
-  if (!(c.maxCarefulness >= 0 && c.maxCarefulness < 1)) {
-    fail('search.maxCarefulness', `must be in [0, 1) so checks end, got ${c.maxCarefulness}`);
-  }
+  checkTeacherKnobs('search', c, ['slipProb', 'productSlipProb', 'checkSlipProb'], ['maxCarefulness']);
 }
 
 /** Reads a problem's data, failing clearly when it is not a search problem. */
@@ -277,10 +270,9 @@ export function makeSearchTask(config: Partial<SearchConfig> = {}): Task {
     return lineValue(numbers[i - 1], op, numbers[j - 1]) === target ? 1 : 0;
   }
 
-  return {
+  return symbolicTask({
     name: 'search',
     version: 3,
-    vocab: SYMBOLIC_VOCAB,
     maxPromptLength: c.count + 3,
     maxThinking: c.maxThinking,
     summaryMaxTokens: 5,
@@ -288,9 +280,7 @@ export function makeSearchTask(config: Partial<SearchConfig> = {}): Task {
     teacherTrace,
     teacherSummary,
     score,
-    encode: symbolicCodec.encode,
-    decode: symbolicCodec.decode,
-  };
+  });
 }
 
 /** The default search task. */
