@@ -41,3 +41,29 @@ export function composedTokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D)
     return { logp, entropy };
   });
 }
+
+/** x·w + bias (+ residual) for x [N,K], w [K,M], bias [M], residual [N,M] (autodiff: the bias gradient is a stock Sum). */
+export function composedLinearBias(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, residual?: tf.Tensor2D): tf.Tensor2D {
+  const y = tf.add(tf.matMul(x, w), bias) as tf.Tensor2D;
+  return residual ? tf.add(residual, y) : y;
+}
+
+// The dense-layer references below are plain op chains without their own tf.tidy (call them
+// inside one, as the model does): they run once per layer per decoding step on backends without
+// the fused kernels, where a scope per call measurably slowed sampling.
+
+/** LayerNorm over the last axis of x [N,C]: (x − mean)/√(var + eps)·gain + bias (tf.moments). */
+export function composedLayerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain), bias);
+}
+
+/** Quick-GELU x·σ(1.702x). */
+export function composedQuickGelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+}
+
+/** tokTable[ids] + posTable[posIds] by two gathers (differentiable where UnsortedSegmentSum exists). */
+export function composedEmbedSum(tokTable: tf.Tensor2D, posTable: tf.Tensor2D, ids: tf.Tensor1D, posIds: tf.Tensor1D): tf.Tensor2D {
+  return tf.add(tf.gather(tokTable, ids), tf.gather(posTable, posIds));
+}

@@ -40,6 +40,13 @@ export function fusedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, m
   checkAttentionShapes(q, k, v, mask);
   if (!hasKernels(ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL)) return composedAttention(q, k, v, mask);
   const scale = 1 / Math.sqrt(q.shape[3]);
+  if (!tf.engine().isTapeOn()) {
+    // No gradient being recorded (sampling): skip customGrad's wrapping and saved clones, which
+    // cost about as much as the kernel itself for a one-token decoding step.
+    const [out, lse] = tf.engine().runKernel(ATTENTION_KERNEL, { q, k, v, mask }, { scale }) as tf.Tensor[];
+    lse.dispose();
+    return out as tf.Tensor4D;
+  }
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [qi, ki, vi] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;

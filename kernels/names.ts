@@ -12,8 +12,32 @@
  * - TOKEN_LOGPROBS: inputs {logits [N,V], targets int32 [N]}; outputs [logp [N], entropy [N]].
  * - TOKEN_LOGPROBS_GRAD: inputs {logits, targets, entropy, dlogp [N], dentropy [N]};
  *   output dlogits [N,V].
+ * - LINEAR_BIAS: inputs {x [N,K], w [K,M], bias [M], optional residual [N,M]}; output
+ *   y [N,M] = x·w + bias (+ residual).
+ * - COLUMN_SUM: inputs {x [N,C]}; output [C], the sum over rows (bias gradients).
+ * - LAYER_NORM: inputs {x [N,C], gain [C], bias [C]}, attrs {eps}; outputs [y [N,C], mean [N],
+ *   rstd [N]] with y = (x − mean)·rstd·gain + bias, rstd = 1/√(mean((x − mean)²) + eps).
+ * - LAYER_NORM_GRAD: inputs {x, gain, mean, rstd, dy [N,C]}; outputs [dx [N,C], dgain [C], dbias [C]].
+ * - EMBED_SUM: inputs {tokTable [V,C], posTable [P,C], ids int32 [N], posIds int32 [N]}; output
+ *   [N,C] = tokTable[ids] + posTable[posIds] (ids outside the tables are an error).
+ * - KV_WRITE: inputs {kCache [B,H,C,D], vCache [B,H,C,D], k [B,H,T,D], v [B,H,T,D]}, attrs
+ *   {offset}; writes k and v into columns [offset, offset + T) of the caches IN PLACE and returns
+ *   [kCache, vCache] as tensors sharing the caches' buffers. No gradient (decoding only).
+ * - KV_FORK: inputs {cache [B,H,C,D], rows int32 [R]}, attrs {columns, capacity}; output
+ *   [R,H,capacity,D] with out[r,:,j] = cache[rows[r],:,j] for j < columns, 0 after. No gradient.
+ * - QUICK_GELU: inputs {x}; outputs [x·σ(1.702x), σ(1.702x)], both x's shape (σ for the backward).
+ * - QUICK_GELU_GRAD: inputs {x, sig, dy}; output dy·(sig + 1.702·x·sig·(1 − sig)).
  */
 export const ATTENTION_KERNEL = 'AnytimeFusedAttention';
 export const ATTENTION_GRAD_KERNEL = 'AnytimeFusedAttentionGrad';
 export const TOKEN_LOGPROBS_KERNEL = 'AnytimeTokenLogProbs';
 export const TOKEN_LOGPROBS_GRAD_KERNEL = 'AnytimeTokenLogProbsGrad';
+export const LINEAR_BIAS_KERNEL = 'AnytimeLinearBias';
+export const COLUMN_SUM_KERNEL = 'AnytimeColumnSum';
+export const LAYER_NORM_KERNEL = 'AnytimeLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'AnytimeLayerNormGrad';
+export const QUICK_GELU_KERNEL = 'AnytimeQuickGelu';
+export const QUICK_GELU_GRAD_KERNEL = 'AnytimeQuickGeluGrad';
+export const EMBED_SUM_KERNEL = 'AnytimeEmbedSum';
+export const KV_WRITE_KERNEL = 'AnytimeKVWrite';
+export const KV_FORK_KERNEL = 'AnytimeKVFork';

@@ -2,13 +2,15 @@
  * Times the tiny policy on the current machine (tfjs wasm): KV-cache rollouts, the tree-packed
  * training forward+backward, and (for reference) plain sampling of the thinking only.
  *
- *   npx tsx scripts/bench-model.ts [--batch 64] [--think 80] [--repeats 3]
+ *   npx tsx scripts/bench-model.ts [--batch 64] [--think 80] [--repeats 3] [--stock]
  *
+ * With the custom kernels of kernels/ registered (as `initBackend` does), unless `--stock`.
  * Uses a synthetic 32-token task with 16-token prompts whose THINK_END is masked out until the
  * cap, so every trace has exactly `--think` tokens (the worst case for a budget of that size).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../kernels/index.js';
 import { seededRng, randInt } from '../src/core/rng.js';
 import { SPECIAL, SPECIAL_TOKENS, type Task } from '../src/tasks/types.js';
 import { TransformerPolicy, makeConfig } from '../src/model/transformer.js';
@@ -45,6 +47,8 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
+  const stock = process.argv.includes('--stock');
+  if (!stock) registerWasmKernels();
   await tf.setBackend('wasm');
   await tf.ready();
   const config = makeConfig({ vocabSize: V, maxSeqLen: requiredSeqLen(16, think, 8), seed: 0 });
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   headB.assign(tf.tensor1d(bias));
   const problems = Array.from({ length: B }, (_, i) => task.sample(seededRng(i)));
   const budgets = [think / 4, think / 2, (3 * think) / 4, think];
-  console.log(`backend ${tf.getBackend()}, ${policy.parameterCount()} parameters, B=${B}, thinking ${think}`);
+  console.log(`backend ${tf.getBackend()}${stock ? ' (stock kernels)' : ' + kernels/'}, ${policy.parameterCount()} parameters, B=${B}, thinking ${think}`);
 
   const thinkOnly: number[] = [];
   const full: number[] = [];

@@ -32,10 +32,18 @@ function holesMask(B: number, T: number): Float32Array {
   return m;
 }
 
+/** One query per row (decoding): row b masks its first b keys; the last row is fully masked. */
+function decodeMask(B: number, Tk: number): Float32Array {
+  const m = new Float32Array(B * Tk);
+  for (let b = 0; b < B; b++) for (let j = 0; j < Tk; j++) m[b * Tk + j] = b === B - 1 || j < b ? -1e9 : 0;
+  return m;
+}
+
 const cases: Case[] = [
   { name: 'causal, T=12, D=8', B: 3, H: 2, Tq: 12, Tk: 12, D: 8, mask: causalMask(3, 12, 12), maskBatch: 3, scale: 1 },
   { name: 'tree mask, odd sizes (T=13, D=5)', B: 2, H: 3, Tq: 13, Tk: 13, D: 5, mask: randomTreeMask(7, 2, 13, 13), maskBatch: 2, scale: 2 },
   { name: 'KV-cache step (Tq=1, Tk=11)', B: 4, H: 2, Tq: 1, Tk: 11, D: 16, mask: causalMask(4, 1, 11), maskBatch: 4, scale: 1 },
+  { name: 'KV-cache step, left padding, a fully masked row (Tq=1, Tk=13, D=8)', B: 4, H: 3, Tq: 1, Tk: 13, D: 8, mask: decodeMask(4, 13), maskBatch: 4, scale: 1 },
   { name: 'broadcast mask [1,Tq,Tk], Tq != Tk', B: 2, H: 2, Tq: 6, Tk: 10, D: 4, mask: causalMask(1, 6, 10), maskBatch: 1, scale: 3 },
   { name: 'fully masked row, unattended key (T=9)', B: 2, H: 2, Tq: 9, Tk: 9, D: 8, mask: holesMask(2, 9), maskBatch: 2, scale: 1 },
   { name: 'tiny-policy head shape (T=96, D=16)', B: 2, H: 4, Tq: 96, Tk: 96, D: 16, mask: causalMask(2, 96, 96), maskBatch: 2, scale: 1 },

@@ -322,6 +322,109 @@ const SKIP_BELOW: f32 = -1e8;
 }
 
 /** Bytes of scratch attentionForward needs. */
+/** q·k over D floats (SIMD over groups of 4, scalar tail). */
+@inline function dot(a: usize, b: usize, D: i32): f32 {
+  let sv = f4(0);
+  let d = 0;
+  for (; d + 4 <= D; d += 4) sv = f32x4.add(sv, f32x4.mul(v128.load(addr(a, d)), v128.load(addr(b, d))));
+  let s = hsum(sv);
+  for (; d < D; d++) s += load<f32>(addr(a, d)) * load<f32>(addr(b, d));
+  return s;
+}
+
+/** Lanes (Σ a0, Σ a1, Σ a2, Σ a3) of four vectors: the horizontal sums, transposed into one vector. */
+@inline function hsum4x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+/**
+ * Forward for one query per (batch, head), the KV-cache decoding step: scores are dot products
+ * with the keys of the row's unmasked range [lo, hi) read in place (no Kᵀ copy, which would cost
+ * as much as the whole product here), four keys at a time; then a softmax over that range and
+ * out = Σ p_j·v_j. Keys outside [lo, hi) are masked (p exactly 0) unless the row is fully masked,
+ * in which case the range is every key (uniform softmax, as the reference). D must be a multiple
+ * of 4 (attentionForward sends other sizes to the general path). Scratch holds pad4(Tk) scores.
+ */
+function attentionForwardOneQuery(
+  q: usize, k: usize, v: usize, mask: usize, out: usize, lse: usize,
+  B: i32, H: i32, Tk: i32, D: i32, maskBatchStride: i32, scale: f32, scratch: usize,
+): void {
+  const keyBytes = <usize>D << 2;
+  const scale4 = f4(scale);
+  for (let b = 0; b < B; b++) {
+    const mrow = addr(mask, b * maskBatchStride);
+    let lo = 0;
+    while (lo < Tk && load<f32>(addr(mrow, lo)) <= SKIP_BELOW) lo++;
+    let hi = Tk;
+    while (hi > lo && load<f32>(addr(mrow, hi - 1)) <= SKIP_BELOW) hi--;
+    if (lo >= hi) {
+      lo = 0;
+      hi = Tk;
+    }
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      const qv = addr(q, bh * D);
+      const kb = addr(k, bh * Tk * D);
+      const vb = addr(v, bh * Tk * D);
+      // Scores s_j = q·k_j·scale + mask_j, four keys per step.
+      let mv = f4(-3.4e38);
+      let j = lo;
+      for (; j + 4 <= hi; j += 4) {
+        const k0 = kb + <usize>j * keyBytes;
+        let a0 = f4(0), a1 = f4(0), a2 = f4(0), a3 = f4(0);
+        for (let d = 0; d < D; d += 4) {
+          const qd = v128.load(addr(qv, d));
+          const kd = addr(k0, d);
+          a0 = f32x4.add(a0, f32x4.mul(qd, v128.load(kd)));
+          a1 = f32x4.add(a1, f32x4.mul(qd, v128.load(kd + keyBytes)));
+          a2 = f32x4.add(a2, f32x4.mul(qd, v128.load(kd + keyBytes * 2)));
+          a3 = f32x4.add(a3, f32x4.mul(qd, v128.load(kd + keyBytes * 3)));
+        }
+        const sj = f32x4.add(f32x4.mul(hsum4x4(a0, a1, a2, a3), scale4), v128.load(addr(mrow, j)));
+        v128.store(addr(scratch, j), sj);
+        mv = f32x4.pmax(mv, sj);
+      }
+      let m = hmax(mv);
+      for (; j < hi; j++) {
+        const kj = kb + <usize>j * keyBytes;
+        let a = f4(0);
+        for (let d = 0; d < D; d += 4) a = f32x4.add(a, f32x4.mul(v128.load(addr(qv, d)), v128.load(addr(kj, d))));
+        const sj = hsum(a) * scale + load<f32>(addr(mrow, j));
+        store<f32>(addr(scratch, j), sj);
+        m = max(m, sj);
+      }
+      // p_j = exp(s_j − m) (unnormalised), Σ p.
+      const m4 = f4(m);
+      let sv = f4(0);
+      j = lo;
+      for (; j + 4 <= hi; j += 4) {
+        const e = exp4(f32x4.sub(v128.load(addr(scratch, j)), m4));
+        v128.store(addr(scratch, j), e);
+        sv = f32x4.add(sv, e);
+      }
+      let sum = hsum(sv);
+      for (; j < hi; j++) {
+        const e = exp1(load<f32>(addr(scratch, j)) - m);
+        store<f32>(addr(scratch, j), e);
+        sum += e;
+      }
+      // out = Σ p_j·v_j / Σ p, accumulated in place in the output row.
+      const o = addr(out, bh * D);
+      for (let d = 0; d < D; d += 4) v128.store(addr(o, d), f4(0));
+      for (j = lo; j < hi; j++) {
+        const p = v128.load32_splat(addr(scratch, j));
+        const vj = vb + <usize>j * keyBytes;
+        for (let d = 0; d < D; d += 4) v128.store(addr(o, d), f32x4.add(v128.load(addr(o, d)), f32x4.mul(p, v128.load(addr(vj, d)))));
+      }
+      const inv = f4(1.0 / sum);
+      for (let d = 0; d < D; d += 4) v128.store(addr(o, d), f32x4.mul(v128.load(addr(o, d)), inv));
+      store<f32>(addr(lse, bh), m + logf(sum));
+    }
+  }
+}
+
 export function attentionForwardScratch(Tq: i32, Tk: i32, D: i32): i32 {
   return rangesBytes(Tq, Tk) + (D * pad4(Tk) + Tq * pad4(Tk)) * 4;
 }
@@ -432,6 +535,10 @@ export function attentionForward(
   q: usize, k: usize, v: usize, mask: usize, out: usize, lse: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, maskBatchStride: i32, scale: f32, scratch: usize,
 ): void {
+  if (Tq == 1 && (D & 3) == 0) {
+    attentionForwardOneQuery(q, k, v, mask, out, lse, B, H, Tk, D, maskBatchStride, scale, scratch);
+    return;
+  }
   const ld = pad4(Tk);
   const rowLo = scratch;
   const rowHi = addr(rowLo, Tq);
@@ -636,6 +743,310 @@ export function tokenLogProbsGrad(
     }
     const t = load<i32>(addr(targets, n));
     store<f32>(addr(drow, t), load<f32>(addr(drow, t)) + gl);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dense-layer pieces: bias rows, column sums (bias gradients), LayerNorm, quick-GELU.
+// Every [N, C] matrix is row-major and contiguous. Column sums add rows in chunks of
+// SUM_CHUNK into fresh partials before adding those to the total, so the rounding error grows
+// with N/SUM_CHUNK + SUM_CHUNK terms instead of N (N is batch·time, thousands of rows).
+
+const SUM_CHUNK = 64;
+
+/** out[n, c] = bias[c] for n < N (the GEMM then accumulates x·w onto it). */
+export function biasRows(bias: usize, out: usize, N: i32, C: i32): void {
+  const rowBytes = <usize>C << 2;
+  for (let n = 0; n < N; n++) {
+    const dst = out + <usize>n * rowBytes;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(addr(dst, c), v128.load(addr(bias, c)));
+    for (; c < C; c++) store<f32>(addr(dst, c), load<f32>(addr(bias, c)));
+  }
+}
+
+/** out[n, c] = residual[n, c] + bias[c] (x·w + b added onto a residual stream, then the GEMM). */
+export function biasRowsPlus(bias: usize, residual: usize, out: usize, N: i32, C: i32): void {
+  for (let n = 0; n < N; n++) {
+    const src = addr(residual, n * C);
+    const dst = addr(out, n * C);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(addr(dst, c), f32x4.add(v128.load(addr(src, c)), v128.load(addr(bias, c))));
+    for (; c < C; c++) store<f32>(addr(dst, c), load<f32>(addr(src, c)) + load<f32>(addr(bias, c)));
+  }
+}
+
+/** out[c] = Σ_n x[n, c] for x [N, C]; out [C] is overwritten. */
+export function columnSum(x: usize, N: i32, C: i32, out: usize): void {
+  const rowBytes = <usize>C << 2;
+  let c = 0;
+  for (; c + 16 <= C; c += 16) {
+    let t0 = f4(0), t1 = f4(0), t2 = f4(0), t3 = f4(0);
+    for (let n0 = 0; n0 < N; n0 += SUM_CHUNK) {
+      const n1 = min(n0 + SUM_CHUNK, N);
+      let s0 = f4(0), s1 = f4(0), s2 = f4(0), s3 = f4(0);
+      let p = addr(x + <usize>n0 * rowBytes, c);
+      for (let n = n0; n < n1; n++) {
+        s0 = f32x4.add(s0, v128.load(p));
+        s1 = f32x4.add(s1, v128.load(p, 16));
+        s2 = f32x4.add(s2, v128.load(p, 32));
+        s3 = f32x4.add(s3, v128.load(p, 48));
+        p += rowBytes;
+      }
+      t0 = f32x4.add(t0, s0);
+      t1 = f32x4.add(t1, s1);
+      t2 = f32x4.add(t2, s2);
+      t3 = f32x4.add(t3, s3);
+    }
+    v128.store(addr(out, c), t0);
+    v128.store(addr(out, c), t1, 16);
+    v128.store(addr(out, c), t2, 32);
+    v128.store(addr(out, c), t3, 48);
+  }
+  for (; c < C; c++) {
+    let t: f32 = 0;
+    for (let n0 = 0; n0 < N; n0 += SUM_CHUNK) {
+      const n1 = min(n0 + SUM_CHUNK, N);
+      let s: f32 = 0;
+      for (let n = n0; n < n1; n++) s += load<f32>(addr(x, n * C + c));
+      t += s;
+    }
+    store<f32>(addr(out, c), t);
+  }
+}
+
+/** Σ row[c] for c < C. */
+@inline function rowSum(row: usize, C: i32): f32 {
+  let sv = f4(0);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) sv = f32x4.add(sv, v128.load(addr(row, c)));
+  let s = hsum(sv);
+  for (; c < C; c++) s += load<f32>(addr(row, c));
+  return s;
+}
+
+/**
+ * LayerNorm over the rows of x [N, C]: y = (x − μ)·r·gain + bias with μ the row mean,
+ * r = 1/√(mean((x − μ)²) + eps) (two passes, as tf.moments). Writes μ and r per row for the
+ * backward pass.
+ */
+export function layerNormForward(
+  x: usize, gain: usize, bias: usize, y: usize, mean: usize, rstd: usize, N: i32, C: i32, eps: f32,
+): void {
+  const invC: f32 = 1.0 / <f32>C;
+  for (let n = 0; n < N; n++) {
+    const row = addr(x, n * C);
+    const out = addr(y, n * C);
+    const mu = rowSum(row, C) * invC;
+    const mu4 = f4(mu);
+    let vv = f4(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const d = f32x4.sub(v128.load(addr(row, c)), mu4);
+      vv = f32x4.add(vv, f32x4.mul(d, d));
+    }
+    let v = hsum(vv);
+    for (; c < C; c++) {
+      const d = load<f32>(addr(row, c)) - mu;
+      v += d * d;
+    }
+    const r: f32 = 1.0 / sqrt<f32>(v * invC + eps);
+    const r4 = f4(r);
+    c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(addr(row, c)), mu4), r4);
+      v128.store(addr(out, c), f32x4.add(f32x4.mul(xh, v128.load(addr(gain, c))), v128.load(addr(bias, c))));
+    }
+    for (; c < C; c++) {
+      const xh = (load<f32>(addr(row, c)) - mu) * r;
+      store<f32>(addr(out, c), xh * load<f32>(addr(gain, c)) + load<f32>(addr(bias, c)));
+    }
+    store<f32>(addr(mean, n), mu);
+    store<f32>(addr(rstd, n), r);
+  }
+}
+
+/** Bytes of scratch layerNormBackward needs: chunk partials of dgain and dbias. */
+export function layerNormBackwardScratch(C: i32): i32 {
+  return C * 8;
+}
+
+/**
+ * Backward of layerNormForward. With x̂ = (x − μ)·r and g = dy·gain per row:
+ *   dx = r·(g − mean(g) − x̂·mean(g·x̂)),  dgain = Σ_n dy·x̂,  dbias = Σ_n dy.
+ * μ and r are the forward's; dgain and dbias are summed in chunks of SUM_CHUNK rows.
+ */
+export function layerNormBackward(
+  x: usize, gain: usize, mean: usize, rstd: usize, dy: usize, dx: usize, dgain: usize, dbias: usize,
+  N: i32, C: i32, scratch: usize,
+): void {
+  const invC: f32 = 1.0 / <f32>C;
+  const pg = scratch, pb = scratch + (<usize>C << 2);
+  for (let c = 0; c < C; c++) {
+    store<f32>(addr(dgain, c), 0);
+    store<f32>(addr(dbias, c), 0);
+  }
+  for (let n0 = 0; n0 < N; n0 += SUM_CHUNK) {
+    const n1 = min(n0 + SUM_CHUNK, N);
+    for (let c = 0; c < C; c++) {
+      store<f32>(addr(pg, c), 0);
+      store<f32>(addr(pb, c), 0);
+    }
+    for (let n = n0; n < n1; n++) {
+      const xr = addr(x, n * C), dyr = addr(dy, n * C), dxr = addr(dx, n * C);
+      const mu = load<f32>(addr(mean, n)), r = load<f32>(addr(rstd, n));
+      const mu4 = f4(mu), r4 = f4(r);
+      // Pass 1: mean(g) and mean(g·x̂); chunk partials of dgain, dbias.
+      let sg = f4(0), sgx = f4(0);
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const d = v128.load(addr(dyr, c));
+        const xh = f32x4.mul(f32x4.sub(v128.load(addr(xr, c)), mu4), r4);
+        const g = f32x4.mul(d, v128.load(addr(gain, c)));
+        sg = f32x4.add(sg, g);
+        sgx = f32x4.add(sgx, f32x4.mul(g, xh));
+        v128.store(addr(pg, c), f32x4.add(v128.load(addr(pg, c)), f32x4.mul(d, xh)));
+        v128.store(addr(pb, c), f32x4.add(v128.load(addr(pb, c)), d));
+      }
+      let mg = hsum(sg), mgx = hsum(sgx);
+      for (; c < C; c++) {
+        const d = load<f32>(addr(dyr, c));
+        const xh = (load<f32>(addr(xr, c)) - mu) * r;
+        const g = d * load<f32>(addr(gain, c));
+        mg += g;
+        mgx += g * xh;
+        store<f32>(addr(pg, c), load<f32>(addr(pg, c)) + d * xh);
+        store<f32>(addr(pb, c), load<f32>(addr(pb, c)) + d);
+      }
+      mg *= invC;
+      mgx *= invC;
+      // Pass 2: dx.
+      const mg4 = f4(mg), mgx4 = f4(mgx);
+      c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(addr(xr, c)), mu4), r4);
+        const g = f32x4.mul(v128.load(addr(dyr, c)), v128.load(addr(gain, c)));
+        v128.store(addr(dxr, c), f32x4.mul(r4, f32x4.sub(f32x4.sub(g, mg4), f32x4.mul(xh, mgx4))));
+      }
+      for (; c < C; c++) {
+        const xh = (load<f32>(addr(xr, c)) - mu) * r;
+        const g = load<f32>(addr(dyr, c)) * load<f32>(addr(gain, c));
+        store<f32>(addr(dxr, c), r * (g - mg - xh * mgx));
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      store<f32>(addr(dgain, c), load<f32>(addr(dgain, c)) + load<f32>(addr(pg, c)));
+      store<f32>(addr(dbias, c), load<f32>(addr(dbias, c)) + load<f32>(addr(pb, c)));
+    }
+  }
+}
+
+/** out[n] = tok[ids[n]] + pos[posIds[n]] for rows of C floats (ids already range-checked). */
+export function embedSum(tok: usize, pos: usize, ids: usize, posIds: usize, out: usize, N: i32, C: i32): void {
+  for (let n = 0; n < N; n++) {
+    const t = addr(tok, load<i32>(addr(ids, n)) * C);
+    const p = addr(pos, load<i32>(addr(posIds, n)) * C);
+    const o = addr(out, n * C);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(addr(o, c), f32x4.add(v128.load(addr(t, c)), v128.load(addr(p, c))));
+    for (; c < C; c++) store<f32>(addr(o, c), load<f32>(addr(t, c)) + load<f32>(addr(p, c)));
+  }
+}
+
+/**
+ * For each of BH blocks: copies x's [T, D] block into columns [offset, offset + T) of the
+ * cache's [C, D] block (the KV-cache write of a decoding step).
+ */
+export function writeColumns(x: usize, cache: usize, BH: i32, T: i32, D: i32, C: i32, offset: i32): void {
+  const n = T * D;
+  for (let bh = 0; bh < BH; bh++) {
+    const src = addr(x, bh * n);
+    const dst = addr(cache, (bh * C + offset) * D);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(addr(dst, i), v128.load(addr(src, i)));
+    for (; i < n; i++) store<f32>(addr(dst, i), load<f32>(addr(src, i)));
+  }
+}
+
+/**
+ * Forks cache rows: out[r, h, j] = cache[rows[r], h, j] for j < columns, 0 for columns <= j <
+ * capacity (cache [B, H, C, D], out [R, H, capacity, D]; rows already range-checked).
+ */
+export function forkRows(cache: usize, rows: usize, out: usize, R: i32, H: i32, C: i32, D: i32, columns: i32, capacity: i32): void {
+  const n = columns * D;
+  const zeros = (capacity - columns) * D;
+  for (let r = 0; r < R; r++) {
+    const b = load<i32>(addr(rows, r));
+    for (let h = 0; h < H; h++) {
+      const src = addr(cache, (b * H + h) * C * D);
+      const dst = addr(out, (r * H + h) * capacity * D);
+      let i = 0;
+      for (; i + 4 <= n; i += 4) v128.store(addr(dst, i), v128.load(addr(src, i)));
+      for (; i < n; i++) store<f32>(addr(dst, i), load<f32>(addr(src, i)));
+      const z = addr(dst, n);
+      i = 0;
+      for (; i + 4 <= zeros; i += 4) v128.store(addr(z, i), f4(0));
+      for (; i < zeros; i++) store<f32>(addr(z, i), 0);
+    }
+  }
+}
+
+// Quick-GELU y = x·σ(1.702x), σ(z) = 1/(1 + e^(−z)); e^(−z) saturates (exp4 clamps its input to
+// [-87.3, 88.3]), so σ stays in [0, 1] and y finite for any finite x.
+const GELU_K: f32 = 1.702;
+
+@inline function sigmoid4(z: v128): v128 {
+  return f32x4.div(f4(1.0), f32x4.add(f4(1.0), exp4(f32x4.neg(z))));
+}
+
+/**
+ * y = x·σ(1.702x) over n elements; also writes σ(1.702x) to `sig` when it is not 0 (the
+ * backward pass then needs no exp or division, the costly part here).
+ */
+export function quickGeluForward(x: usize, y: usize, sig: usize, n: i32): void {
+  const k4 = f4(GELU_K);
+  let i = 0;
+  // Two vectors per step: two independent exp/division chains keep more of the core busy.
+  for (; i + 8 <= n; i += 8) {
+    const v0 = v128.load(addr(x, i));
+    const v1 = v128.load(addr(x, i), 16);
+    const s0 = sigmoid4(f32x4.mul(v0, k4));
+    const s1 = sigmoid4(f32x4.mul(v1, k4));
+    v128.store(addr(y, i), f32x4.mul(v0, s0));
+    v128.store(addr(y, i), f32x4.mul(v1, s1), 16);
+    if (sig) {
+      v128.store(addr(sig, i), s0);
+      v128.store(addr(sig, i), s1, 16);
+    }
+  }
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(addr(x, i));
+    const s = sigmoid4(f32x4.mul(v, f4(GELU_K)));
+    v128.store(addr(y, i), f32x4.mul(v, s));
+    if (sig) v128.store(addr(sig, i), s);
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(addr(x, i));
+    const s = f32x4.extract_lane(sigmoid4(f4(v * GELU_K)), 0);
+    store<f32>(addr(y, i), v * s);
+    if (sig) store<f32>(addr(sig, i), s);
+  }
+}
+
+/** dx = dy·(σ + 1.702·x·σ·(1 − σ)) from the forward's σ = σ(1.702x): the derivative of quickGeluForward. */
+export function quickGeluBackward(x: usize, sig: usize, dy: usize, dx: usize, n: i32): void {
+  const k4 = f4(GELU_K), one = f4(1.0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(addr(x, i));
+    const s = v128.load(addr(sig, i));
+    const d = f32x4.add(s, f32x4.mul(f32x4.mul(k4, v), f32x4.mul(s, f32x4.sub(one, s))));
+    v128.store(addr(dx, i), f32x4.mul(v128.load(addr(dy, i)), d));
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(addr(x, i));
+    const s = load<f32>(addr(sig, i));
+    store<f32>(addr(dx, i), load<f32>(addr(dy, i)) * (s + GELU_K * v * s * (1 - s)));
   }
 }
 

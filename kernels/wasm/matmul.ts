@@ -123,6 +123,11 @@ export function registerWasmBatchMatMul(): void {
   tf.registerKernel(config);
 }
 
+/** True when this SIMD BatchMatMul is the registered wasm kernel and routing is enabled. */
+export function simdBatchMatMulActive(): boolean {
+  return matMulRouting.enabled && (tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as unknown) === batchMatMul;
+}
+
 /** The stock wasm BatchMatMul (for benchmarks), if it was captured. */
 export function stockWasmBatchMatMul(): KernelFunc | undefined {
   return stockKernel;

@@ -35,6 +35,21 @@ export interface SimdKernels {
   tokenLogProbsGrad(
     logits: number, targets: number, n: number, v: number, entropy: number, glogp: number, gent: number, dlogits: number,
   ): void;
+  biasRows(bias: number, out: number, n: number, c: number): void;
+  biasRowsPlus(bias: number, residual: number, out: number, n: number, c: number): void;
+  columnSum(x: number, n: number, c: number, out: number): void;
+  layerNormForward(x: number, gain: number, bias: number, y: number, mean: number, rstd: number, n: number, c: number, eps: number): void;
+  layerNormBackwardScratch(c: number): number;
+  layerNormBackward(
+    x: number, gain: number, mean: number, rstd: number, dy: number, dx: number, dgain: number, dbias: number,
+    n: number, c: number, scratch: number,
+  ): void;
+  embedSum(tok: number, pos: number, ids: number, posIds: number, out: number, n: number, c: number): void;
+  forkRows(cache: number, rows: number, out: number, r: number, h: number, c: number, d: number, columns: number, capacity: number): void;
+  writeColumns(x: number, cache: number, bh: number, t: number, d: number, c: number, offset: number): void;
+  /** `sig` 0: σ is not written. */
+  quickGeluForward(x: number, y: number, sig: number, n: number): void;
+  quickGeluBackward(x: number, sig: number, dy: number, dx: number, n: number): void;
   /** Runs `iters` iterations of 12 independent f32x4 multiply-then-add chains (96 flops each). */
   peakProbe(iters: number, seed: number): number;
 }

@@ -1,5 +1,5 @@
 /** The tiny transformer policy: model, KV-cache rollouts, tree-packed training forward, warm start. */
-export { linear, embedRows, layerNorm, quickGelu, attention, tokenLogProbs, MASKED } from './ops.js';
+export { linear, linearBias, linearTransposed, embedRows, embedTokens, layerNorm, quickGelu, attention, tokenLogProbs, MASKED } from './ops.js';
 export { TransformerPolicy, makeConfig, DEFAULT_CONFIG, parameterShapes, initialWeights, causalMask, disposeCache } from './transformer.js';
 export type { TransformerConfig, KVCache, RunInput } from './transformer.js';
 export { encodeCheckpoint, decodeCheckpoint, saveCheckpoint, readCheckpoint, loadCheckpoint } from './checkpoint.js';

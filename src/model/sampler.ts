@@ -11,8 +11,13 @@
  * Token choice happens in JS from the read-back logits with per-row seeded streams, so the same
  * seed gives the same rollouts, independently of how rows are batched.
  *
- * Cost (measured on wasm, scripts/bench-model.ts): 64 traces of 80 thinking tokens ≈ 0.32 s;
- * with summaries at 4 budgets × A = 4 (1024 forked rows, ≤ 8 tokens each) ≈ 1.5 s in all.
+ * Where the backend can write a cache in place (wasm with kernels/ registered), caches are
+ * preallocated and each step writes only its new column (no concat per step), and forks copy
+ * only the prefix rows they need.
+ *
+ * Cost (measured on wasm with kernels/, scripts/bench-model.ts): 64 traces of 80 thinking
+ * tokens ≈ 0.09 s; with summaries at 4 budgets × A = 4 (1024 forked rows, ≤ 8 tokens each)
+ * ≈ 0.27 s in all (0.24 s and 1.1 s before the in-place cache, fork kernel and fused layers).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fail, checkPositiveInt } from '../core/errors.js';
@@ -20,7 +25,7 @@ import { deriveSeed, sampleIndex, seededRng, type Rng } from '../core/rng.js';
 import { cutPlan, type CutPlan, type PrefixGroup } from '../core/truncation.js';
 import { checkBudgets } from '../core/budget.js';
 import { SPECIAL, forcingTokens, type Task, type TaskProblem } from '../tasks/types.js';
-import { MASKED } from './ops.js';
+import { MASKED, canWriteCacheInPlace, forkKVRows } from './ops.js';
 import { causalMask, disposeCache, type KVCache, type TransformerPolicy } from './transformer.js';
 
 export interface Summary {
@@ -113,13 +118,18 @@ function lastColumn(logits: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
   return tf.reshape(tf.slice(tf.reshape(logits, [B, T, V]), [0, T - 1, 0], [B, 1, V]), [B, V]);
 }
 
-/** One cached decoding step for R rows: feeds `tokens` at `positions`, returns logits [R, V] and the new cache. */
+/**
+ * One cached decoding step for R rows: feeds `tokens` at `positions`, returns logits [R, V] and
+ * the new cache. With `pastLength` the cache is preallocated and written in place at that column
+ * (`keyMask` then spans the whole capacity); without, the cache grows by one column.
+ */
 function decodeStep(
   policy: TransformerPolicy,
   cache: KVCache,
   tokens: Int32Array,
   positions: Int32Array,
   keyMask: Float32Array,
+  pastLength?: number,
 ): { logits: tf.Tensor2D; cache: KVCache } {
   const R = tokens.length;
   const Tk = keyMask.length / R;
@@ -129,12 +139,29 @@ function decodeStep(
       pos: tf.tensor2d(positions, [R, 1], 'int32'),
       mask: tf.tensor3d(keyMask, [R, 1, Tk]),
       past: cache,
+      pastLength,
       returnCache: true,
       differentiable: false,
     });
     return { logits, k: next!.k, v: next!.v };
   });
   return { logits: out.logits, cache: { k: out.k, v: out.v } };
+}
+
+/**
+ * The cache copied into zero-filled buffers of `capacity` columns, for in-place decoding (the
+ * zeros keep the unwritten, masked columns finite). Disposes the input cache.
+ */
+function withCapacity(cache: KVCache, capacity: number): KVCache {
+  const grown = tf.tidy(() => {
+    const grow = (t: tf.Tensor4D): tf.Tensor4D => {
+      const [B, H, T, D] = t.shape;
+      return T >= capacity ? tf.clone(t) : tf.concat([t, tf.zeros([B, H, capacity - T, D])], 2);
+    };
+    return { k: cache.k.map(grow), v: cache.v.map(grow) };
+  });
+  disposeCache(cache);
+  return grown;
 }
 
 /**
@@ -303,7 +330,12 @@ async function continueBatch(
     });
     return { last: lastColumn(logits, B, Lp), k: cache!.k, v: cache!.v };
   });
+  // Where the backend can write the cache in place (wasm), it is preallocated for every token
+  // this loop can feed (at most maxTokens − 1) instead of growing by a concat per step.
+  const inPlace = canWriteCacheInPlace();
+  const capacity = Lp + opts.maxTokens;
   let cache: KVCache = { k: prefill.k, v: prefill.v };
+  if (inPlace) cache = withCapacity(cache, capacity);
   let logits: tf.Tensor2D = prefill.last;
   const stop = new Set(opts.stopTokens);
   const outputs: Continuation[] = prefixes.map(() => ({ tokens: [], logp: [], stopped: false }));
@@ -329,15 +361,17 @@ async function continueBatch(
       if (!anyActive) break;
       const tokens = new Int32Array(B);
       const positions = new Int32Array(B);
-      const Tk = Lp + fed + 1;
+      const written = Lp + fed + 1; // cache columns holding keys once this step's token is in
+      const Tk = inPlace ? capacity : written;
       const keyMask = new Float32Array(B * Tk);
       for (let b = 0; b < B; b++) {
         // Rows that already stopped are fed padding; their cache entries past their end are never read.
         tokens[b] = fed < outputs[b].tokens.length ? outputs[b].tokens[fed] : SPECIAL.PAD;
         positions[b] = Math.min(prefixes[b].length + fed, policy.config.maxSeqLen - 1);
         for (let j = 0; j < pad[b]; j++) keyMask[b * Tk + j] = MASKED;
+        for (let j = written; j < Tk; j++) keyMask[b * Tk + j] = MASKED; // not written yet
       }
-      const step = decodeStep(policy, cache, tokens, positions, keyMask);
+      const step = decodeStep(policy, cache, tokens, positions, keyMask, inPlace ? Lp + fed : undefined);
       disposeCache(cache);
       cache = step.cache;
       logits = step.logits;
@@ -379,20 +413,22 @@ async function decodeBranches(
   const R = rows.length;
   const V = policy.config.vocabSize;
   const T0 = Math.max(...rows.map((r) => r.keyEnd));
-  // Fork: each row takes its rollout's cached keys/values (cut to the longest prefix needed).
+  // In place (wasm): room for every step the loop can take (pending tokens, then the summary).
+  const inPlace = canWriteCacheInPlace();
+  const capacity = T0 + Math.max(...rows.map((r) => r.pending.length)) + opts.summaryMax;
+  // Fork: each row takes its rollout's cached keys/values (cut to the longest prefix needed,
+  // with zeroed room for the in-place writes).
   let cache: KVCache = tf.tidy(() => {
     const index = tf.tensor1d(rows.map((r) => r.rollout), 'int32');
-    const fork = (t: tf.Tensor4D): tf.Tensor4D => {
-      const g = tf.gather(t, index, 0) as tf.Tensor4D;
-      return T0 < t.shape[2] ? tf.slice(g, [0, 0, 0, 0], [R, g.shape[1], T0, g.shape[3]]) : g;
-    };
+    const fork = (t: tf.Tensor4D): tf.Tensor4D => forkKVRows(t, index, T0, inPlace ? capacity : T0);
     return { k: trunk.k.map(fork), v: trunk.v.map(fork) };
   });
   try {
     for (let s = 0; ; s++) {
       const tokens = new Int32Array(R);
       const positions = new Int32Array(R);
-      const Tk = T0 + s + 1;
+      const written = T0 + s + 1;
+      const Tk = inPlace ? capacity : written;
       const keyMask = new Float32Array(R * Tk);
       for (let r = 0; r < R; r++) {
         const row = rows[r];
@@ -401,8 +437,9 @@ async function decodeBranches(
         positions[r] = Math.min(row.startPos + s, policy.config.maxSeqLen - 1);
         const base = r * Tk;
         for (let j = 0; j < T0; j++) if (j < row.pad || j >= row.keyEnd) keyMask[base + j] = MASKED;
+        for (let j = written; j < Tk; j++) keyMask[base + j] = MASKED; // not written yet
       }
-      const step = decodeStep(policy, cache, tokens, positions, keyMask);
+      const step = decodeStep(policy, cache, tokens, positions, keyMask, inPlace ? T0 + s : undefined);
       disposeCache(cache);
       cache = step.cache;
       const values = await step.logits.data();

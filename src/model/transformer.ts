@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fail, checkPositiveInt } from '../core/errors.js';
 import { seededRng, deriveSeed, type Rng } from '../core/rng.js';
-import { attention, embedRows, layerNorm, linear, quickGelu, MASKED } from './ops.js';
+import { attention, embedTokens, layerNorm, linearBias, linearTransposed, quickGelu, writeKVColumns, MASKED } from './ops.js';
 
 export interface TransformerConfig {
   /** Number of token ids (the task's vocabulary size). */
@@ -80,11 +80,20 @@ export interface RunInput {
   mask: tf.Tensor3D;
   /** Keys/values of earlier tokens (not disposed by `run`). */
   past?: KVCache;
+  /**
+   * Set when `past` is a preallocated cache ([B, H, capacity, D], columns [0, pastLength)
+   * filled): the new keys/values are written in place at columns [pastLength, pastLength + T)
+   * (`writeKVColumns`) instead of being concatenated, and attention reads all `capacity` columns,
+   * so `mask` is [B, T, capacity] and must mask the columns not yet written. The returned cache
+   * shares `past`'s buffers. Use where `canWriteCacheInPlace()`; elsewhere the write is a copy.
+   */
+  pastLength?: number;
   /** Return the cache extended by the new tokens. */
   returnCache?: boolean;
   /**
-   * Use the differentiable `oneHot · E` embedding lookup (needed under gradients on wasm);
-   * false uses `gather`, which is cheaper but has no wasm gradient. Default true.
+   * Without the fused embedding kernel: use the differentiable `oneHot · E` lookup (needed under
+   * gradients on stock wasm); false uses `gather`, cheaper but with no stock wasm gradient.
+   * The fused kernel (wasm with kernels/ registered) is used either way. Default true.
    */
   differentiable?: boolean;
 }
@@ -212,7 +221,7 @@ export class TransformerPolicy {
    * @returns logits [B·T, V] (row-major over (b, t)) and, if asked, the extended cache.
    */
   run(input: RunInput): { logits: tf.Tensor2D; cache?: KVCache } {
-    const { ids, pos, mask, past, returnCache = false, differentiable = true } = input;
+    const { ids, pos, mask, past, pastLength, returnCache = false, differentiable = true } = input;
     const { dModel: d, nHeads: H, nLayers } = this.config;
     const [B, T] = ids.shape;
     const D = d / H;
@@ -220,13 +229,17 @@ export class TransformerPolicy {
     const flatPos = tf.reshape(pos, [B * T]) as tf.Tensor1D;
     const tokEmb = this.p('tok_emb') as tf.Tensor2D;
     const posEmb = this.p('pos_emb') as tf.Tensor2D;
-    let x: tf.Tensor2D = differentiable
-      ? tf.add(embedRows(flatIds, tokEmb), embedRows(flatPos, posEmb))
-      : tf.add(tf.gather(tokEmb, flatIds), tf.gather(posEmb, flatPos));
+    let x = embedTokens(tokEmb, posEmb, flatIds, flatPos, differentiable);
 
-    const heads = (t: tf.Tensor2D): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
-    const dense = (h: tf.Tensor2D, w: string, b: string): tf.Tensor2D =>
-      tf.add(linear(h, this.p(w) as tf.Tensor2D), this.p(b));
+    // [B·T, d] ↔ [B, H, T, D]. With one new token per row (decoding) the layouts coincide, so a
+    // reshape (no copy, no kernel work) replaces the transpose.
+    const heads = (t: tf.Tensor2D): tf.Tensor4D =>
+      T === 1 ? tf.reshape(t, [B, H, 1, D]) : tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
+    const merge = (t: tf.Tensor4D): tf.Tensor2D =>
+      T === 1 ? tf.reshape(t, [B, d]) : tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * T, d]);
+    // h·W + b, added onto the residual stream when one is given (one fused kernel on wasm).
+    const dense = (h: tf.Tensor2D, w: string, b: string, residual?: tf.Tensor2D): tf.Tensor2D =>
+      linearBias(h, this.p(w) as tf.Tensor2D, this.p(b) as tf.Tensor1D, residual);
     const cache: KVCache = { k: [], v: [] };
     for (let l = 0; l < nLayers; l++) {
       const p = `h${l}.`;
@@ -234,7 +247,9 @@ export class TransformerPolicy {
       const q = heads(dense(h, p + 'attn.wq', p + 'attn.bq'));
       let k = heads(dense(h, p + 'attn.wk', p + 'attn.bk'));
       let v = heads(dense(h, p + 'attn.wv', p + 'attn.bv'));
-      if (past) {
+      if (past && pastLength !== undefined) {
+        [k, v] = writeKVColumns(past.k[l], past.v[l], k, v, pastLength);
+      } else if (past) {
         k = tf.concat([past.k[l], k], 2);
         v = tf.concat([past.v[l], v], 2);
       }
@@ -242,16 +257,16 @@ export class TransformerPolicy {
         cache.k.push(k);
         cache.v.push(v);
       }
-      const a = tf.reshape(tf.transpose(attention(q, k, v, mask), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
-      x = tf.add(x, dense(a, p + 'attn.wo', p + 'attn.bo'));
+      const a = merge(attention(q, k, v, mask));
+      x = dense(a, p + 'attn.wo', p + 'attn.bo', x);
       const h2 = layerNorm(x, this.p(p + 'ln2.g') as tf.Tensor1D, this.p(p + 'ln2.b') as tf.Tensor1D);
-      const hidden = quickGelu(dense(h2, p + 'mlp.w1', p + 'mlp.b1')) as tf.Tensor2D;
-      x = tf.add(x, dense(hidden, p + 'mlp.w2', p + 'mlp.b2'));
+      const hidden = quickGelu(dense(h2, p + 'mlp.w1', p + 'mlp.b1'));
+      x = dense(hidden, p + 'mlp.w2', p + 'mlp.b2', x);
     }
     const hf = layerNorm(x, this.p('lnf.g') as tf.Tensor1D, this.p('lnf.b') as tf.Tensor1D);
     const logits = this.config.tiedHead
-      ? linear(hf, tf.transpose(tokEmb))
-      : (tf.add(linear(hf, this.p('head.w') as tf.Tensor2D), this.p('head.b')) as tf.Tensor2D);
+      ? linearTransposed(hf, tokEmb)
+      : linearBias(hf, this.p('head.w') as tf.Tensor2D, this.p('head.b') as tf.Tensor1D);
     return returnCache ? { logits, cache } : { logits };
   }
 }
