@@ -4,8 +4,8 @@ export { TransformerPolicy, makeConfig, DEFAULT_CONFIG, parameterShapes, initial
 export type { TransformerConfig, KVCache, RunInput } from './transformer.js';
 export { encodeCheckpoint, decodeCheckpoint, saveCheckpoint, readCheckpoint, loadCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointTensor } from './checkpoint.js';
-export { sampleRollouts, sampleFromLogits, requiredSeqLen, generate } from './sampler.js';
-export type { Rollout, Summary, SummaryGroup, SampleOptions, Continuation, GenerateOptions } from './sampler.js';
+export { sampleRollouts, sampleFromLogits, requiredSeqLen, generate, decodeBatch } from './sampler.js';
+export type { Rollout, Summary, SummaryGroup, SampleOptions, Continuation, GenerateOptions, DecodeRow, DecodeHooks, DecodedBatch } from './sampler.js';
 export { packTraces, packedLogProbs, TokenKind } from './forward.js';
 export type { TraceTree, PackedBatch, PackedLayout } from './forward.js';
 export { warmStart, basePolicy, warmStartHash, teacherTree, modelConfigFor, meanTail, WARM_START_DEFAULTS } from './warmstart.js';

@@ -194,11 +194,15 @@ export async function sampleRollouts(
   const scratch = new Float64Array(V);
 
   // ---- Thinking ----
-  const think = await continueBatch(
+  const think = await decodeBatch(
     policy,
-    problems.map((p) => [SPECIAL.BOS, ...p.prompt]),
-    { maxTokens: bMax, stopTokens: [SPECIAL.THINK_END], temperature, rngs: problems.map((_, b) => seededRng(deriveSeed(seed, 'think', b))) },
-    scratch,
+    problems.map((p, b) => ({
+      prefix: [SPECIAL.BOS, ...p.prompt],
+      maxTokens: bMax,
+      temperature,
+      rng: seededRng(deriveSeed(seed, 'think', b)),
+      isStop: (tokens) => tokens[tokens.length - 1] === SPECIAL.THINK_END,
+    })),
   );
   const { pad, prefixLength: Lp, fed } = think;
   const cache = think.cache;
@@ -259,7 +263,7 @@ export interface Continuation {
   tokens: number[];
   /** Sampling log-probability of each generated token. */
   logp: number[];
-  /** True when generation ended on a stop token (false: it hit `maxTokens`). */
+  /** True when generation ended on a stop token, or the row's stop test (false: it hit `maxTokens`). */
   stopped: boolean;
 }
 
@@ -291,32 +295,87 @@ export async function generate(policy: TransformerPolicy, prefixes: number[][], 
   for (const [i, p] of prefixes.entries()) {
     for (const t of p) if (!(Number.isInteger(t) && t >= 0 && t < V)) fail(`prefixes[${i}]`, `holds token ${t}, allowed 0..${V - 1}`);
   }
-  const rngs = prefixes.map((_, i) => seededRng(deriveSeed(seed, 'generate', i)));
-  const out = await continueBatch(policy, prefixes, { maxTokens, stopTokens, temperature, rngs }, new Float64Array(V));
+  const stop = new Set(stopTokens);
+  const out = await decodeBatch(
+    policy,
+    prefixes.map((prefix, i) => ({ prefix, maxTokens, temperature, rng: seededRng(deriveSeed(seed, 'generate', i)), isStop: (tokens) => stop.has(tokens[tokens.length - 1]) })),
+  );
   disposeCache(out.cache);
   return out.outputs;
 }
 
-/**
- * The cached decoding loop shared by `generate` and the thinking phase of `sampleRollouts`.
- * Returns the continuations and the cache (owned by the caller): row b's prefix occupies
- * columns [pad[b], prefixLength) and its generated token j (j < fed) column prefixLength + j.
- */
-async function continueBatch(
-  policy: TransformerPolicy,
-  prefixes: number[][],
-  opts: { maxTokens: number; stopTokens: number[]; temperature: number; rngs: Rng[] },
-  scratch: Float64Array,
-): Promise<{ outputs: Continuation[]; cache: KVCache; pad: number[]; prefixLength: number; fed: number }> {
-  const B = prefixes.length;
+/** One row of `decodeBatch`: a prefix to continue, and how. */
+export interface DecodeRow {
+  /** Token ids to continue (give BOS yourself); the row's positions start at 0. */
+  prefix: number[];
+  /** Most tokens generated for this row. */
+  maxTokens: number;
+  /** Sampling temperature; 0 is greedy. */
+  temperature: number;
+  /** This row's random stream (its token choices depend on nothing else). */
+  rng: Rng;
+  /** True when the tokens generated so far end the row; tested after each token, before `maxTokens`. */
+  isStop: (tokens: number[]) => boolean;
+}
+
+/** Callbacks of `decodeBatch`. */
+export interface DecodeHooks {
+  /**
+   * Called after row `row` samples `token`, with the logits [V] it was drawn from (a view that is
+   * only valid during the call): what a caller needs for log-probs under another law than the
+   * sampling one.
+   */
+  onToken?: (row: number, token: number, logits: Float32Array) => void;
+  /** Called once per row, as soon as it finishes (before the rows still decoding do). */
+  onRowDone?: (row: number, output: Continuation) => void;
+}
+
+/** What `decodeBatch` returns; `cache` is the caller's to dispose (`disposeCache`). */
+export interface DecodedBatch {
+  outputs: Continuation[];
+  /**
+   * The key/value cache of the batch: row b's prefix occupies columns [pad[b], prefixLength) and
+   * its generated token j (j < fed) column prefixLength + j.
+   */
+  cache: KVCache;
+  pad: number[];
+  prefixLength: number;
+  /** Generated tokens fed into the cache (the same count for every row). */
+  fed: number;
+}
+
+/** Fails with a message naming `rows[i].<field>` unless `row` can be decoded by `policy`. */
+function checkDecodeRow(policy: TransformerPolicy, row: DecodeRow, i: number): void {
   const V = policy.config.vocabSize;
-  const Lp = Math.max(...prefixes.map((p) => p.length));
-  const pad = prefixes.map((p) => Lp - p.length);
+  if (row.prefix.length === 0) fail(`rows[${i}].prefix`, 'must hold at least one token (BOS)');
+  row.prefix.forEach((t, k) => {
+    if (!(Number.isInteger(t) && t >= 0 && t < V)) fail(`rows[${i}].prefix[${k}]`, `must be a token id in 0..${V - 1}, got ${t}`);
+  });
+  checkPositiveInt(`rows[${i}].maxTokens`, row.maxTokens);
+  if (row.prefix.length + row.maxTokens > policy.config.maxSeqLen) {
+    fail(`rows[${i}].maxTokens`, `prefix of ${row.prefix.length} + ${row.maxTokens} new tokens exceeds the policy's maxSeqLen ${policy.config.maxSeqLen}`);
+  }
+  if (!(row.temperature >= 0) || !Number.isFinite(row.temperature)) fail(`rows[${i}].temperature`, `must be a finite number ≥ 0, got ${row.temperature}`);
+}
+
+/**
+ * The cached decoding loop of the project (`generate`, the thinking phase of `sampleRollouts`
+ * and the server's `decodeRows`): continues every row, left-padded into one batch, until its stop
+ * test holds or it has `maxTokens` tokens. Each row draws from its own stream, so its tokens do
+ * not depend on which other rows share the batch (up to float rounding in the batched kernels).
+ */
+export async function decodeBatch(policy: TransformerPolicy, rows: DecodeRow[], hooks: DecodeHooks = {}): Promise<DecodedBatch> {
+  if (rows.length === 0) fail('rows', 'must hold at least one row');
+  rows.forEach((row, i) => checkDecodeRow(policy, row, i));
+  const B = rows.length;
+  const V = policy.config.vocabSize;
+  const Lp = Math.max(...rows.map((r) => r.prefix.length));
+  const pad = rows.map((r) => Lp - r.prefix.length);
   const ids = new Int32Array(B * Lp);
   const pos = new Int32Array(B * Lp);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < Lp; i++) {
-      ids[b * Lp + i] = i < pad[b] ? SPECIAL.PAD : prefixes[b][i - pad[b]];
+      ids[b * Lp + i] = i < pad[b] ? SPECIAL.PAD : rows[b].prefix[i - pad[b]];
       pos[b * Lp + i] = Math.max(0, i - pad[b]);
     }
   }
@@ -331,31 +390,34 @@ async function continueBatch(
     return { last: lastColumn(logits, B, Lp), k: cache!.k, v: cache!.v };
   });
   // Where the backend can write the cache in place (wasm), it is preallocated for every token
-  // this loop can feed (at most maxTokens − 1) instead of growing by a concat per step.
+  // this loop can feed (at most the longest maxTokens − 1) instead of growing by a concat per step.
   const inPlace = canWriteCacheInPlace();
-  const capacity = Lp + opts.maxTokens;
+  const capacity = Lp + Math.max(...rows.map((r) => r.maxTokens));
   let cache: KVCache = { k: prefill.k, v: prefill.v };
   if (inPlace) cache = withCapacity(cache, capacity);
   let logits: tf.Tensor2D = prefill.last;
-  const stop = new Set(opts.stopTokens);
-  const outputs: Continuation[] = prefixes.map(() => ({ tokens: [], logp: [], stopped: false }));
+  const scratch = new Float64Array(V);
+  const outputs: Continuation[] = rows.map(() => ({ tokens: [], logp: [], stopped: false }));
   const active = new Array<boolean>(B).fill(true);
   let fed = 0; // generated tokens fed into the cache (same count for every row)
   try {
     for (;;) {
-      const values = await logits.data();
+      const values = await logits.data<'float32'>();
       logits.dispose();
       let anyActive = false;
       for (let b = 0; b < B; b++) {
         if (!active[b]) continue;
+        const row = rows[b];
         const o = outputs[b];
-        const { token, logp } = sampleFromLogits(values, b * V, V, opts.temperature, opts.rngs[b], scratch);
+        const { token, logp } = sampleFromLogits(values, b * V, V, row.temperature, row.rng, scratch);
         o.tokens.push(token);
         o.logp.push(logp);
-        if (stop.has(token)) {
-          o.stopped = true;
+        hooks.onToken?.(b, token, values.subarray(b * V, (b + 1) * V));
+        if (row.isStop(o.tokens)) o.stopped = true;
+        if (o.stopped || o.tokens.length >= row.maxTokens) {
           active[b] = false;
-        } else if (o.tokens.length >= opts.maxTokens) active[b] = false;
+          hooks.onRowDone?.(b, o);
+        }
         anyActive ||= active[b];
       }
       if (!anyActive) break;
@@ -367,7 +429,7 @@ async function continueBatch(
       for (let b = 0; b < B; b++) {
         // Rows that already stopped are fed padding; their cache entries past their end are never read.
         tokens[b] = fed < outputs[b].tokens.length ? outputs[b].tokens[fed] : SPECIAL.PAD;
-        positions[b] = Math.min(prefixes[b].length + fed, policy.config.maxSeqLen - 1);
+        positions[b] = Math.min(rows[b].prefix.length + fed, policy.config.maxSeqLen - 1);
         for (let j = 0; j < pad[b]; j++) keyMask[b * Tk + j] = MASKED;
         for (let j = written; j < Tk; j++) keyMask[b * Tk + j] = MASKED; // not written yet
       }
