@@ -44,6 +44,11 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
     expect(resolvePreset({ preset: 'smoke' }).warmStart).toEqual({ steps: 3, batchSize: 4 });
     expect(defaultOutDir(resolvePreset({}))).toBe(join('runs', 'quick'));
     expect(defaultOutDir(resolvePreset({ preset: 'full', task: 'search' }))).toBe(join('runs', 'full-search'));
+    // --steps changes the training length only, and names its own folder.
+    expect(resolvePreset({ preset: 'full', steps: 400 }).train).toEqual({ ...resolvePreset({ preset: 'full' }).train, steps: 400 });
+    expect(defaultOutDir(resolvePreset({ preset: 'full', task: 'search', steps: 400 }))).toBe(join('runs', 'full-search-400steps'));
+    expect(defaultOutDir(resolvePreset({ preset: 'full', steps: 150 }))).toBe(join('runs', 'full'));
+    expect(() => resolvePreset({ steps: 0 })).toThrow(/steps: must be a positive integer/);
     expect(() => parseArgs(['--sedes', '3'], { seeds: { type: 'int', help: '' } })).toThrow(/--sedes: unknown option; allowed: --seeds/);
     expect(() => parseArgs(['--seeds', 'x'], { seeds: { type: 'int', help: '' } })).toThrow(/--seeds: must be an integer/);
   });

@@ -1,5 +1,5 @@
 /**
- * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
+ * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
  */
 import { AnytimeInputError } from '../core/errors.js';
 import { MultiProgress } from '../util/progress.js';
@@ -14,6 +14,7 @@ export const summary = 'train GRPO and AnytimeReasoner runs on a synthetic task 
 const SPEC = {
   preset: { type: 'string', help: `one of ${PRESET_NAMES.join(', ')} (default quick)` },
   task: { type: 'string', help: `synthetic task, one of ${TASK_NAMES.join(', ')} (default: the preset's, chain)` },
+  steps: { type: 'int', help: 'RL steps per run (default: the preset\'s)' },
   seeds: { type: 'int', help: 'seeds per run (default: the preset\'s)' },
   runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
@@ -32,13 +33,14 @@ export async function run(argv: string[]): Promise<number> {
     const result = await reproduce({
       preset: values.preset,
       task: values.task,
+      steps: values.steps,
       seeds: values.seeds,
       runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
       out: values.out,
       workers: values.workers,
       onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
     });
-    const out = values.out ?? defaultOutDir(resolvePreset({ preset: values.preset, task: values.task }));
+    const out = values.out ?? defaultOutDir(resolvePreset({ preset: values.preset, task: values.task, steps: values.steps }));
     console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
     console.log('run            anytime        final');
     if (result.base) console.log(`base policy    ${(100 * result.base.anytime).toFixed(1)}           ${(100 * result.base.final).toFixed(1)}`);

@@ -20,6 +20,8 @@ export interface ReproduceOptions {
   preset?: string;
   /** Synthetic task to run the preset on (overrides the preset's, e.g. 'search'; see TASK_NAMES). */
   task?: string;
+  /** RL steps per run (overrides the preset's `train.steps`). */
+  steps?: number;
   /** Seeds per run (overrides the preset). */
   seeds?: number;
   /** Runs to do (overrides the preset). */
@@ -37,18 +39,27 @@ export interface ReproduceOptions {
 export function resolvePreset(opts: ReproduceOptions): ReproducePreset {
   const base = getPreset(opts.preset ?? 'quick');
   if (opts.seeds !== undefined && (!Number.isInteger(opts.seeds) || opts.seeds < 1)) fail('seeds', `must be a positive integer, got ${opts.seeds}`);
+  if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) fail('steps', `must be a positive integer, got ${opts.steps}`);
   for (const r of opts.runs ?? []) {
     if (!RUN_NAMES.includes(r)) fail('runs', `must be a comma-separated subset of ${RUN_NAMES.join(', ')}, got '${r}'`);
   }
   // getTask names the allowed tasks when the name is unknown; another task brings its own warm start.
   const task = opts.task === undefined ? base.task : getTask(opts.task).name;
   const warmStart = task === base.task ? base.warmStart : warmStartFor(task);
-  return { ...base, task, warmStart, seeds: opts.seeds ?? base.seeds, runs: opts.runs ?? base.runs };
+  const train = opts.steps === undefined ? base.train : { ...base.train, steps: opts.steps };
+  return { ...base, task, warmStart, train, seeds: opts.seeds ?? base.seeds, runs: opts.runs ?? base.runs };
 }
 
-/** Default output folder of a preset: `runs/<preset>`, with the task appended when it is not the preset's own. */
+/**
+ * Default output folder of a preset: `runs/<preset>`, with the task appended when it is not the
+ * preset's own and the step count when it was overridden (so variants never share a folder).
+ */
 export function defaultOutDir(preset: ReproducePreset): string {
-  return join('runs', preset.task === getPreset(preset.name).task ? preset.name : `${preset.name}-${preset.task}`);
+  const own = getPreset(preset.name);
+  let name = preset.name;
+  if (preset.task !== own.task) name += `-${preset.task}`;
+  if (preset.train.steps !== own.train.steps) name += `-${String(preset.train.steps)}steps`;
+  return join('runs', name);
 }
 
 /** The repository root (where package.json names this package), found from the working directory. */
