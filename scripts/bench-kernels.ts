@@ -425,6 +425,9 @@ async function main(): Promise<number> {
   // LayerNorm, quick-GELU and the column sum replace stock composed ops (the >= 2x target);
   // linear+bias is compared with the same math on the SIMD matMul plus stock Add/Sum, so its
   // ratio is what the fusion itself (bias in the GEMM, column-sum bias gradient) adds.
+  // Forward+backward is the op's value and its vector-Jacobian product for a fixed upstream
+  // gradient dy (`tf.valueAndGrads(f)(inputs, dy)`): no loss wrapper whose own elementwise work,
+  // shared by both sides, would dilute the ratio of these memory-bound ops.
   {
     const d = 64;
     const M = 256;
@@ -433,8 +436,13 @@ async function main(): Promise<number> {
     const b = normal(13, [M]) as tf.Tensor1D;
     const gain = normal(14, [d]) as tf.Tensor1D;
     const h = normal(15, [N, M], 2) as tf.Tensor2D;
-    const wOut = normal(16, [N, M]);
-    const wNorm = normal(17, [N, d]);
+    const dyOut = normal(16, [N, M]); // upstream gradients of the [N, M] and [N, d] outputs
+    const dyNorm = normal(17, [N, d]);
+    // The op's value and the gradients of its inputs for upstream gradient `dy`.
+    const vjp = (f: (...a: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] => {
+      const { value, grads } = tf.valueAndGrads(f)(inputs, dy);
+      return [value, ...grads];
+    };
     type Lin = typeof linearBias;
     type Ln = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number) => tf.Tensor2D;
     type Act = (x: tf.Tensor2D) => tf.Tensor2D;
@@ -446,7 +454,7 @@ async function main(): Promise<number> {
         ...Object.fromEntries(
           ([['fused', linearBias], ['composed', composedLinearBias]] as [string, Lin][]).map(([k, f]) => [
             k,
-            () => tf.grads((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), wOut)))([x, w, b]),
+            () => vjp((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), [x, w, b], dyOut),
           ]),
         ),
       } as never,
@@ -463,7 +471,7 @@ async function main(): Promise<number> {
         ...Object.fromEntries(
           ([['fused', layerNorm], ['composed', composedLayerNorm]] as [string, Ln][]).map(([k, f]) => [
             k,
-            () => tf.grads((a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor2D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), wNorm)))([x, gain, gain]),
+            () => vjp((a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), [x, gain, gain], dyNorm),
           ]),
         ),
       } as never,
@@ -472,7 +480,7 @@ async function main(): Promise<number> {
         shape: `x [${N},${M}]`,
         baseline: 'composed (stock kernels)',
         ...Object.fromEntries(
-          ([['fused', quickGelu], ['composed', composedQuickGelu]] as [string, Act][]).map(([k, f]) => [k, () => tf.grads((a: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor2D), wOut)))([h])]),
+          ([['fused', quickGelu], ['composed', composedQuickGelu]] as [string, Act][]).map(([k, f]) => [k, () => vjp((a: tf.Tensor) => f(a as tf.Tensor2D), [h], dyOut)]),
         ),
       } as never,
       {
@@ -499,7 +507,7 @@ async function main(): Promise<number> {
       });
       tf.dispose([...got, ...ref]);
     }
-    tf.dispose([x, w, b, gain, h, wOut, wNorm]);
+    tf.dispose([x, w, b, gain, h, dyOut, dyNorm]);
   }
 
   // ---- matMul -----------------------------------------------------------------------------
