@@ -139,6 +139,9 @@ export async function writeReport(outDir: string, preset: ReproducePreset): Prom
   const lines: string[] = [];
   lines.push(`# Reproduction report: preset \`${preset.name}\``, '');
   lines.push(`${preset.description}. Task \`${preset.task}\`; runs ${preset.runs.join(', ')}; ${preset.seeds} seed(s) each.`, '');
+  // The settings that shape every run (the rest are each run's config defaults, in its config.json).
+  const settings = (o: object) => Object.entries(o).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+  lines.push(`Training: ${settings(preset.train)}. Warm start: ${settings(preset.warmStart) || 'defaults'}.`, '');
   lines.push('| run | seeds | anytime accuracy (%) | final accuracy (%) | mean thinking length |', '| --- | --- | --- | --- | --- |');
   if (base) lines.push(`| base policy | – | ${(100 * base.anytime).toFixed(1)} | ${(100 * base.final).toFixed(1)} | ${base.meanLength.toFixed(1)} |`);
   for (const r of runs) {
