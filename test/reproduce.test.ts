@@ -19,6 +19,7 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/\| grpo \| 1 \|/);
     expect(report).toMatch(/\| ar-uniform \| 1 \|/);
+    expect(report).toMatch(/Training: steps 2, questionsPerStep 2, groupSize 2,.*Warm start: steps 3, batchSize 4\./);
     expect(readFileSync(join(out, 'accuracy-vs-budget.svg'), 'utf8')).toMatch(/^<svg/);
     // Rerun: every job finds its results and does no training.
     const again = new Set<string>();
