@@ -55,14 +55,7 @@ type Rows = ArrayLike<number>[];
  * The gradient flows through `ρ` only where the unclipped term is the active one.
  */
 export function ppoClipLoss(logp: Rows, oldLogp: Rows, adv: Rows, mask: Rows, opts: PpoClipOptions = {}): PpoClipResult {
-  const { clipLow = 0.2, aggregation = 'token-mean' } = opts;
-  const clipHigh = opts.clipHigh ?? clipLow;
-  checkOneOf('aggregation', aggregation, LOSS_AGGREGATIONS);
-  if (!(clipLow >= 0 && clipLow < 1)) fail('clipLow', `must be in [0, 1), got ${String(clipLow)}`);
-  if (!(clipHigh >= 0 && Number.isFinite(clipHigh))) fail('clipHigh', `must be a finite number ≥ 0, got ${String(clipHigh)}`);
-  if (opts.dualClip !== undefined && !(opts.dualClip > 1 && Number.isFinite(opts.dualClip))) {
-    fail('dualClip', `must be a finite number > 1 (or undefined to disable), got ${String(opts.dualClip)}`);
-  }
+  const { clipLow, clipHigh, aggregation } = resolveClipOptions(opts);
   if (!Array.isArray(logp) || logp.length === 0) fail('logp', 'must be a non-empty array of rows');
   const B = logp.length;
   for (const [name, rows] of [['oldLogp', oldLogp], ['adv', adv], ['mask', mask]] as const) {
@@ -145,6 +138,23 @@ export function ppoClipLoss(logp: Rows, oldLogp: Rows, adv: Rows, mask: Rows, op
       tokens: total,
     },
   };
+}
+
+/**
+ * The clip range and aggregation of `opts` with their defaults (clipLow 0.2, clipHigh = clipLow,
+ * 'token-mean'), each checked, and the dual clip checked when set. Shared with the tensor loss
+ * (src/tensor/loss.ts), so both reject the same options with the same messages.
+ */
+export function resolveClipOptions(opts: PpoClipOptions): { clipLow: number; clipHigh: number; aggregation: LossAggregation } {
+  const { clipLow = 0.2, aggregation = 'token-mean' } = opts;
+  const clipHigh = opts.clipHigh ?? clipLow;
+  checkOneOf('aggregation', aggregation, LOSS_AGGREGATIONS);
+  if (!(clipLow >= 0 && clipLow < 1)) fail('clipLow', `must be in [0, 1), got ${String(clipLow)}`);
+  if (!(clipHigh >= 0 && Number.isFinite(clipHigh))) fail('clipHigh', `must be a finite number ≥ 0, got ${String(clipHigh)}`);
+  if (opts.dualClip !== undefined && !(opts.dualClip > 1 && Number.isFinite(opts.dualClip))) {
+    fail('dualClip', `must be a finite number > 1 (or undefined to disable), got ${String(opts.dualClip)}`);
+  }
+  return { clipLow, clipHigh, aggregation };
 }
 
 /**

@@ -8,8 +8,8 @@
  * holding -Infinity or garbage cannot turn into NaN.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fail, checkOneOf } from '../core/errors.js';
-import { LOSS_AGGREGATIONS, type PpoClipOptions } from '../core/loss.js';
+import { fail } from '../core/errors.js';
+import { LOSS_AGGREGATIONS, resolveClipOptions, type PpoClipOptions } from '../core/loss.js';
 
 /** A `[B, T]` input: a tensor on the backend, or plain rows of equal length. */
 export type Rows2D = tf.Tensor2D | number[][];
@@ -33,17 +33,29 @@ function as2D(argument: string, x: Rows2D, shape?: [number, number]): tf.Tensor2
   return t;
 }
 
+/** Core's option checks, plus an explicit normLength (core checks its default, the longest row, too). */
 function checkOptions(opts: PpoClipOptions): { clipLow: number; clipHigh: number } {
-  const { clipLow = 0.2, aggregation = 'token-mean' } = opts;
-  const clipHigh = opts.clipHigh ?? clipLow;
-  checkOneOf('aggregation', aggregation, LOSS_AGGREGATIONS);
-  if (!(clipLow >= 0 && clipLow < 1)) fail('clipLow', `must be in [0, 1), got ${String(clipLow)}`);
-  if (!(clipHigh >= 0 && Number.isFinite(clipHigh))) fail('clipHigh', `must be a finite number ≥ 0, got ${String(clipHigh)}`);
-  if (opts.dualClip !== undefined && !(opts.dualClip > 1 && Number.isFinite(opts.dualClip))) {
-    fail('dualClip', `must be a finite number > 1 (or undefined to disable), got ${String(opts.dualClip)}`);
-  }
+  const { clipLow, clipHigh } = resolveClipOptions(opts);
   if (opts.normLength !== undefined && !(opts.normLength > 0)) fail('normLength', `must be > 0, got ${String(opts.normLength)}`);
   return { clipLow, clipHigh };
+}
+
+/**
+ * Masked per-token pieces of the surrogate shared by the loss and its diagnostics: the log-ratio
+ * and advantage zeroed off the mask (so garbage there never reaches `exp`), ρ, and the unclipped
+ * and clipped terms −A·ρ and −A·clip(ρ, 1 − ε_low, 1 + ε_high).
+ */
+function surrogateTerms(logp: Rows2D, oldLogp: Rows2D, advantages: Rows2D, mask: Rows2D, clipLow: number, clipHigh: number) {
+  const lp = as2D('logp', logp);
+  const shape = lp.shape as [number, number];
+  const m = as2D('mask', mask, shape);
+  const logRatio = tf.mul(tf.sub(lp, as2D('oldLogp', oldLogp, shape)), m);
+  const adv = tf.mul(as2D('advantages', advantages, shape), m);
+  const rho = tf.exp(logRatio);
+  const negAdv = tf.neg(adv);
+  const unclipped = tf.mul(negAdv, rho);
+  const clipped = tf.mul(negAdv, tf.clipByValue(rho, 1 - clipLow, 1 + clipHigh));
+  return { m, logRatio, adv, negAdv, rho, unclipped, clipped };
 }
 
 /**
@@ -85,16 +97,10 @@ function rowWeights(mask: tf.Tensor2D, opts: PpoClipOptions): tf.Tensor1D {
 export function ppoClipLossTensor(logp: tf.Tensor2D, oldLogp: Rows2D, advantages: Rows2D, mask: Rows2D, opts: PpoClipOptions = {}): tf.Scalar {
   const { clipLow, clipHigh } = checkOptions(opts);
   return tf.tidy(() => {
-    const lp = as2D('logp', logp);
-    const shape = lp.shape as [number, number];
-    const m = as2D('mask', mask, shape);
-    const logRatio = tf.mul(tf.sub(lp, as2D('oldLogp', oldLogp, shape)), m);
-    const adv = tf.mul(as2D('advantages', advantages, shape), m);
-    const rho = tf.exp(logRatio);
-    const negAdv = tf.neg(adv);
+    const { m, adv, negAdv, unclipped, clipped } = surrogateTerms(logp, oldLogp, advantages, mask, clipLow, clipHigh);
     // maximum's gradient goes to its first argument on ties, so the unclipped term keeps
     // the gradient unless the clipped one is strictly larger, as in the reference.
-    let perToken: tf.Tensor = tf.maximum(tf.mul(negAdv, rho), tf.mul(negAdv, tf.clipByValue(rho, 1 - clipLow, 1 + clipHigh)));
+    let perToken: tf.Tensor = tf.maximum(unclipped, clipped);
     if (opts.dualClip !== undefined) {
       // The condition depends on the advantages only, so no gradient flows through `less`.
       perToken = tf.where(tf.less(adv, 0), tf.minimum(perToken, tf.mul(negAdv, opts.dualClip)), perToken);
@@ -130,19 +136,11 @@ export async function ppoClipStatsTensor(
 ): Promise<PpoClipStats> {
   const { clipLow, clipHigh } = checkOptions(opts);
   const sums = tf.tidy(() => {
-    const lp = as2D('logp', logp);
-    const shape = lp.shape as [number, number];
-    const m = as2D('mask', mask, shape);
-    const logRatio = tf.mul(tf.sub(lp, as2D('oldLogp', oldLogp, shape)), m);
-    const adv = tf.mul(as2D('advantages', advantages, shape), m);
-    const rho = tf.exp(logRatio);
-    const negAdv = tf.neg(adv);
-    const unclipped = tf.mul(negAdv, rho);
-    const clippedTerm = tf.mul(negAdv, tf.clipByValue(rho, 1 - clipLow, 1 + clipHigh));
-    const isClipped = tf.cast(tf.greater(clippedTerm, unclipped), 'float32');
+    const { m, logRatio, adv, negAdv, rho, unclipped, clipped } = surrogateTerms(logp, oldLogp, advantages, mask, clipLow, clipHigh);
+    const isClipped = tf.cast(tf.greater(clipped, unclipped), 'float32');
     let dual: tf.Tensor = tf.zerosLike(m);
     if (opts.dualClip !== undefined) {
-      const l = tf.maximum(unclipped, clippedTerm);
+      const l = tf.maximum(unclipped, clipped);
       dual = tf.cast(tf.logicalAnd(tf.less(adv, 0), tf.greater(l, tf.mul(negAdv, opts.dualClip))), 'float32');
     }
     const kl = tf.sub(tf.sub(rho, 1), logRatio);
