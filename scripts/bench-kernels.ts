@@ -37,6 +37,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../src/backend.js';
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
 import { seededRng } from '../src/core/rng.js';
+import type { KernelRow } from './bench-report.js';
 
 interface Options {
   out: string;
@@ -174,14 +175,11 @@ async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {
   return values;
 }
 
-/** Attention on WebGPU: the WGSL kernels vs the composed ops, same shapes as on wasm. */
-async function benchWebGpuAttention(
-  opts: Options,
-  dims: { B: number; H: number; T: number; D: number },
-  rows: Row[],
-  parity: Record<string, number>,
-  kernelMs: Record<string, number>,
-): Promise<void> {
+/**
+ * The attention workload both backends time: random q, k, v [B,H,T,D] (seeds 1-3), a causal
+ * mask, and forward / forward+backward closures (a fixed weighted sum as the loss) per variant.
+ */
+function attentionWorkload(dims: { B: number; H: number; T: number; D: number }) {
   const { B, H, T, D } = dims;
   const q = normal(1, [B, H, T, D]) as tf.Tensor4D;
   const k = normal(2, [B, H, T, D]) as tf.Tensor4D;
@@ -191,12 +189,56 @@ async function benchWebGpuAttention(
   const mask = tf.tensor3d(maskValues, [B, T, T]);
   const w = normal(4, [B, H, T, D]);
   type Attn = typeof fusedAttention;
-  const fwd = (f: Attn) => () => [f(q, k, v, mask)];
-  const fwdBwd = (f: Attn) => () =>
-    tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), w)),
-    )([q, k, v]);
-  const shape = `q,k,v [${B},${H},${T},${D}], causal mask [${B},${T},${T}]`;
+  return {
+    q,
+    k,
+    v,
+    mask,
+    shape: `q,k,v [${B},${H},${T},${D}], causal mask [${B},${T},${T}]`,
+    fwd: (f: Attn) => () => [f(q, k, v, mask)],
+    fwdBwd: (f: Attn) => () =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), w)))([q, k, v]),
+    dispose: () => tf.dispose([q, k, v, mask, w]),
+  };
+}
+
+/**
+ * The token log-prob workload both backends time: logits [N,V] (seed 5), random targets, and
+ * forward / forward+backward closures (fixed weighted sums of logp and entropy as the loss).
+ */
+function tokenLogProbWorkload(N: number, V: number) {
+  const logits = normal(5, [N, V], 2) as tf.Tensor2D;
+  const rng = seededRng(6);
+  const targets = tf.tensor1d(Int32Array.from({ length: N }, () => Math.floor(rng() * V)), 'int32');
+  const w1 = normal(7, [N]);
+  const w2 = normal(8, [N]);
+  type Lp = typeof fusedTokenLogProbs;
+  return {
+    shape: `logits [${N},${V}], targets [${N}]`,
+    fwd: (f: Lp) => () => {
+      const r = f(logits, targets);
+      return [r.logp, r.entropy];
+    },
+    fwdBwd: (f: Lp) => () => [
+      tf.grad((l: tf.Tensor) => {
+        const r = f(l as tf.Tensor2D, targets);
+        return tf.add(tf.sum(tf.mul(r.logp, w1)), tf.sum(tf.mul(r.entropy, w2)));
+      })(logits),
+    ],
+    dispose: () => tf.dispose([logits, targets, w1, w2]),
+  };
+}
+
+/** Attention on WebGPU: the WGSL kernels vs the composed ops, same shapes as on wasm. */
+async function benchWebGpuAttention(
+  opts: Options,
+  dims: { B: number; H: number; T: number; D: number },
+  rows: KernelRow[],
+  parity: Record<string, number>,
+  kernelMs: Record<string, number>,
+): Promise<void> {
+  const work = attentionWorkload(dims);
+  const { fwd, fwdBwd, shape } = work;
   for (const [label, make] of [['attention forward', fwd], ['attention forward+backward', fwdBwd]] as const) {
     const res = await compareAsync(
       [
@@ -213,7 +255,7 @@ async function benchWebGpuAttention(
   const [of, oc] = await Promise.all([readAll(fwd(fusedAttention)()), readAll(fwd(composedAttention)())]);
   parity['webgpu attention out'] = maxRelError(of[0], oc[0]);
   ['dq', 'dk', 'dv'].forEach((n, i) => (parity[`webgpu attention ${n}`] = maxRelError(f[i], c[i])));
-  tf.dispose([q, k, v, mask, w]);
+  work.dispose();
 }
 
 /**
@@ -224,7 +266,7 @@ async function benchWebGpuTokenLogProbs(
   opts: Options,
   N: number,
   V: number,
-  rows: Row[],
+  rows: KernelRow[],
   parity: Record<string, number>,
   attention: { B: number; H: number; T: number; D: number },
 ): Promise<{ adapter: string; kernelMs: Record<string, number> }> {
@@ -233,23 +275,8 @@ async function benchWebGpuTokenLogProbs(
     ? `${[info.adapter.vendor, info.adapter.architecture, info.adapter.description].filter(Boolean).join(' / ')} (${info.adapter.software ? 'software' : 'hardware'})`
     : 'unknown adapter';
   const kernelMs: Record<string, number> = {};
-  const logits = normal(5, [N, V], 2) as tf.Tensor2D;
-  const rng = seededRng(6);
-  const targets = tf.tensor1d(Int32Array.from({ length: N }, () => Math.floor(rng() * V)), 'int32');
-  const w1 = normal(7, [N]);
-  const w2 = normal(8, [N]);
-  type Lp = typeof fusedTokenLogProbs;
-  const fwd = (f: Lp) => () => {
-    const r = f(logits, targets);
-    return [r.logp, r.entropy];
-  };
-  const fwdBwd = (f: Lp) => () => [
-    tf.grad((l: tf.Tensor) => {
-      const r = f(l as tf.Tensor2D, targets);
-      return tf.add(tf.sum(tf.mul(r.logp, w1)), tf.sum(tf.mul(r.entropy, w2)));
-    })(logits),
-  ];
-  const shape = `logits [${N},${V}], targets [${N}]`;
+  const work = tokenLogProbWorkload(N, V);
+  const { fwd, fwdBwd, shape } = work;
   for (const [label, make] of [['token logp+entropy forward', fwd], ['token logp+entropy forward+backward', fwdBwd]] as const) {
     const res = await compareAsync(
       [
@@ -271,7 +298,7 @@ async function benchWebGpuTokenLogProbs(
   parity['webgpu token logp'] = maxRelError(f[0], c[0]);
   parity['webgpu token entropy'] = maxRelError(f[1], c[1]);
   parity['webgpu token dlogits'] = maxRelError(gf[0], gc[0]);
-  tf.dispose([logits, targets, w1, w2]);
+  work.dispose();
   await benchWebGpuAttention(opts, attention, rows, parity, kernelMs);
   return { adapter, kernelMs };
 }
@@ -280,23 +307,8 @@ const stockRouting = () => {
   matMulRouting.enabled = false;
 };
 
-interface Row {
-  group: string;
-  shape: string;
-  baseline: string;
-  candidate: string;
-  baselineMs: number;
-  candidateMs: number;
-  speedup: number;
-  baselinePeakMB: number;
-  candidatePeakMB: number;
-  memoryRatio: number;
-  gflops?: { baseline: number; candidate: number };
-  /** Peak-probe GFLOP/s measured interleaved with this case. */
-  peakGflopsSameRun?: number;
-}
 
-function row(group: string, shape: string, base: VariantResult, cand: VariantResult, flops?: number): Row {
+function row(group: string, shape: string, base: VariantResult, cand: VariantResult, flops?: number): KernelRow {
   const mb = (b: number) => b / 2 ** 20;
   return {
     group,
@@ -330,7 +342,7 @@ async function main(): Promise<number> {
   await tf.ready();
   const backend = tf.backend() as BackendWasm;
   const simd = simdFor(backend);
-  const rows: Row[] = [];
+  const rows: KernelRow[] = [];
   const parity: Record<string, number> = {};
   const B = opts.quick ? 8 : 64;
   const H = 4;
@@ -341,22 +353,8 @@ async function main(): Promise<number> {
 
   // ---- attention ------------------------------------------------------------------------
   {
-    const q = normal(1, [B, H, T, D]) as tf.Tensor4D;
-    const k = normal(2, [B, H, T, D]) as tf.Tensor4D;
-    const v = normal(3, [B, H, T, D]) as tf.Tensor4D;
-    const maskValues = new Float32Array(B * T * T);
-    for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[(b * T + i) * T + j] = -1e9;
-    const mask = tf.tensor3d(maskValues, [B, T, T]);
-    const w = normal(4, [B, H, T, D]);
-    type Attn = typeof fusedAttention;
-    const fwd = (f: Attn) => () => [f(q, k, v, mask)];
-    const fwdBwd = (f: Attn) => () => {
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-        tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), w)),
-      )([q, k, v]);
-      return grads;
-    };
-    const shape = `q,k,v [${B},${H},${T},${D}], causal mask [${B},${T},${T}]`;
+    const work = attentionWorkload({ B, H, T, D });
+    const { q, k, v, mask, fwd, fwdBwd, shape } = work;
     for (const [label, make] of [['attention forward', fwd], ['attention forward+backward', fwdBwd]] as const) {
       const res = await compare(
         [
@@ -379,28 +377,14 @@ async function main(): Promise<number> {
     ['dq', 'dk', 'dv'].forEach((n, i) => {
       parity[`attention ${n}`] = maxRelError(fused[i].dataSync() as Float32Array, composed[i].dataSync() as Float32Array);
     });
-    tf.dispose([...fused, ...composed, outF, outC, q, k, v, mask, w]);
+    tf.dispose([...fused, ...composed, outF, outC]);
+    work.dispose();
   }
 
   // ---- token log-probabilities ----------------------------------------------------------
   {
-    const logits = normal(5, [N, V], 2) as tf.Tensor2D;
-    const rng = seededRng(6);
-    const targets = tf.tensor1d(Int32Array.from({ length: N }, () => Math.floor(rng() * V)), 'int32');
-    const w1 = normal(7, [N]);
-    const w2 = normal(8, [N]);
-    type Lp = typeof fusedTokenLogProbs;
-    const fwd = (f: Lp) => () => {
-      const r = f(logits, targets);
-      return [r.logp, r.entropy];
-    };
-    const fwdBwd = (f: Lp) => () => [
-      tf.grad((l: tf.Tensor) => {
-        const r = f(l as tf.Tensor2D, targets);
-        return tf.add(tf.sum(tf.mul(r.logp, w1)), tf.sum(tf.mul(r.entropy, w2)));
-      })(logits),
-    ];
-    const shape = `logits [${N},${V}], targets [${N}]`;
+    const work = tokenLogProbWorkload(N, V);
+    const { fwd, fwdBwd, shape } = work;
     for (const [label, make] of [['token logp+entropy forward', fwd], ['token logp+entropy forward+backward', fwdBwd]] as const) {
       const res = await compare(
         [
@@ -418,7 +402,8 @@ async function main(): Promise<number> {
     parity['token logp'] = maxRelError(f[0].dataSync() as Float32Array, c[0].dataSync() as Float32Array);
     parity['token entropy'] = maxRelError(f[1].dataSync() as Float32Array, c[1].dataSync() as Float32Array);
     parity['token dlogits'] = maxRelError(gf[0].dataSync() as Float32Array, gc[0].dataSync() as Float32Array);
-    tf.dispose([...f, ...c, ...gf, ...gc, logits, targets, w1, w2]);
+    tf.dispose([...f, ...c, ...gf, ...gc]);
+    work.dispose();
   }
 
   // ---- dense-layer kernels (the policy's linear layers, LayerNorms, MLP activation) ------
