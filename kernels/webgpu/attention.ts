@@ -29,6 +29,18 @@ const GROUP = 64;
  * WGSL helpers shared by the programs: head size D is baked in (it sizes private arrays, and
  * the shader key names it); Tq, Tk, H come from the shape uniforms.
  */
+/**
+ * Opening of every per-query-row program (invocation g = one query row of B·H·Tq): the dims,
+ * the bounds guard, the (batch·head) index `bh` and the row's offset `mrow` in the mask.
+ */
+const QUERY_ROW_PROLOGUE = `
+      let s = dims();
+      let H = s.x; let Tq = s.y; let Tk = s.z;
+      let rows = s.w * H * Tq;
+      if (g >= rows) { return; }
+      let bh = g / Tq;
+      let mrow = maskRow(bh / H, g % Tq, Tq, Tk);`;
+
 function header(D: number): string {
   return `
     const D = ${D};
@@ -87,14 +99,7 @@ class AttentionForwardProgram extends AttentionProgram {
   getUserCode(): string {
     return `
     ${header(this.D)}
-    fn main(g : i32) {
-      let s = dims();
-      let H = s.x; let Tq = s.y; let Tk = s.z;
-      let rows = s.w * H * Tq;
-      if (g >= rows) { return; }
-      let bh = g / Tq;
-      let i = g % Tq;
-      let mrow = maskRow(bh / H, i, Tq, Tk);
+    fn main(g : i32) {${QUERY_ROW_PROLOGUE}
       var m = -3.402823e+38f;
       var l = 0.0f;
       var acc : array<f32, D>;
@@ -130,13 +135,7 @@ class AttentionRowStatsProgram extends AttentionProgram {
   getUserCode(): string {
     return `
     ${header(this.D)}
-    fn main(g : i32) {
-      let s = dims();
-      let H = s.x; let Tq = s.y; let Tk = s.z;
-      let rows = s.w * H * Tq;
-      if (g >= rows) { return; }
-      let bh = g / Tq;
-      let mrow = maskRow(bh / H, g % Tq, Tq, Tk);
+    fn main(g : i32) {${QUERY_ROW_PROLOGUE}
       // The forward pass's online max and sum, without the output.
       var m = -3.402823e+38f;
       var l = 0.0f;
@@ -170,13 +169,7 @@ class AttentionDqProgram extends AttentionProgram {
   getUserCode(): string {
     return `
     ${header(this.D)}
-    fn main(g : i32) {
-      let s = dims();
-      let H = s.x; let Tq = s.y; let Tk = s.z;
-      let rows = s.w * H * Tq;
-      if (g >= rows) { return; }
-      let bh = g / Tq;
-      let mrow = maskRow(bh / H, g % Tq, Tq, Tk);
+    fn main(g : i32) {${QUERY_ROW_PROLOGUE}
       let m = stats[3 * g];
       let logL = stats[3 * g + 1];
       let delta = stats[3 * g + 2];
