@@ -131,6 +131,28 @@ export function wrongDigit(right: number, rng: Rng): number {
   return (right + randInt(rng, 1, 9)) % 10;
 }
 
+/**
+ * The teacher's work on one step whose right result is `right`: a first line that slips with
+ * probability `slipProb`, then re-checks of the same step while `rng() < carefulness` (each
+ * slipping with `checkSlipProb`) and `hasRoom()`. `write(r)` emits a line with result r.
+ * Returns the result written last, the one carried forward.
+ */
+export function stepWithRechecks(
+  right: number,
+  rng: Rng,
+  noise: { slipProb: number; checkSlipProb: number; carefulness: number },
+  write: (r: number) => void,
+  hasRoom: () => boolean,
+): number {
+  let r = rng() < noise.slipProb ? wrongDigit(right, rng) : right;
+  write(r);
+  while (rng() < noise.carefulness && hasRoom()) {
+    r = rng() < noise.checkSlipProb ? wrongDigit(right, rng) : right;
+    write(r);
+  }
+  return r;
+}
+
 /** Builds the chain-arithmetic task; `config` overrides ARITHMETIC_DEFAULTS. */
 export function makeArithmeticTask(config: Partial<ArithmeticConfig> = {}): Task {
   const c: ArithmeticConfig = { ...ARITHMETIC_DEFAULTS, ...config };
@@ -149,17 +171,13 @@ export function makeArithmeticTask(config: Partial<ArithmeticConfig> = {}): Task
     const out: number[] = [];
     const line = (a: number, j: number, r: number) =>
       out.push(digitToken(a), opToken(ops[j]), digitToken(operands[j]), TOKEN.EQUALS, digitToken(r), TOKEN.SEMI);
-    for (let pass = 0; pass < passes && out.length < c.traceCap; pass++) {
+    const noise = { slipProb: c.slipProb, checkSlipProb: c.checkSlipProb, carefulness };
+    const hasRoom = () => out.length < c.traceCap;
+    for (let pass = 0; pass < passes && hasRoom(); pass++) {
       let a = start;
-      for (let j = 0; j < ops.length && out.length < c.traceCap; j++) {
-        const right = applyOp(a, ops[j], operands[j]);
-        let r = rng() < c.slipProb ? wrongDigit(right, rng) : right;
-        line(a, j, r);
-        while (rng() < carefulness && out.length < c.traceCap) {
-          r = rng() < c.checkSlipProb ? wrongDigit(right, rng) : right;
-          line(a, j, r);
-        }
-        a = r;
+      for (let j = 0; j < ops.length && hasRoom(); j++) {
+        const from = a;
+        a = stepWithRechecks(applyOp(from, ops[j], operands[j]), rng, noise, (r) => line(from, j, r), hasRoom);
       }
     }
     return out.slice(0, c.traceCap);

@@ -65,7 +65,7 @@ import type { Rng } from '../core/rng.js';
 import { sampleIndex } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
 import { type Op, TOKEN, digitToken, opToken, symbolicCodec } from './vocab.js';
-import { applyOp, drawChain, lastValue, wrongDigit, type ArithmeticData } from './arithmetic.js';
+import { applyOp, drawChain, lastValue, stepWithRechecks, type ArithmeticData } from './arithmetic.js';
 
 /** Knobs of the chain task and its teacher. */
 export interface ChainConfig {
@@ -144,16 +144,13 @@ export function makeChainTask(config: Partial<ChainConfig> = {}): Task {
     const { start, ops, operands } = dataOf(problem);
     const carefulness = rng() * c.maxCarefulness;
     const out: number[] = [];
+    const noise = { slipProb: c.slipProb, checkSlipProb: c.checkSlipProb, carefulness };
+    const hasRoom = () => out.length < c.traceCap;
     let a = start;
-    for (let j = 0; j < ops.length && out.length < c.traceCap; j++) {
-      const right = applyOp(a, ops[j], operands[j]);
-      let r = rng() < c.slipProb ? wrongDigit(right, rng) : right;
-      out.push(...chainLine(j + 1, a, ops[j], operands[j], r));
-      while (rng() < carefulness && out.length < c.traceCap) {
-        r = rng() < c.checkSlipProb ? wrongDigit(right, rng) : right;
-        out.push(...chainLine(j + 1, a, ops[j], operands[j], r));
-      }
-      a = r;
+    for (let j = 0; j < ops.length && hasRoom(); j++) {
+      const from = a;
+      const write = (r: number) => out.push(...chainLine(j + 1, from, ops[j], operands[j], r));
+      a = stepWithRechecks(applyOp(from, ops[j], operands[j]), rng, noise, write, hasRoom);
     }
     return out.slice(0, c.traceCap);
   }

@@ -5,7 +5,7 @@
 import { checkPositiveInt, fail } from '../core/errors.js';
 import type { Task, TaskProblem } from './types.js';
 import { SPECIAL } from './types.js';
-import { SYMBOLIC_VOCAB, beforeEos, symbolicCodec, tokenDigit } from './vocab.js';
+import { type Op, SYMBOLIC_VOCAB, beforeEos, symbolicCodec, tokenDigit, tokenOp } from './vocab.js';
 
 /** Knobs every task's teacher has: a default b_max and a cap on trace length. */
 export interface TeacherLimits {
@@ -40,6 +40,19 @@ export function checkTeacherKnobs<C extends TeacherLimits>(
 export function scoreOneDigit(problem: TaskProblem, summary: number[]): 0 | 1 {
   const said = beforeEos(summary, SPECIAL.EOS);
   return said.length === 1 && tokenDigit(said[0]) === Number(problem.answer) ? 1 : 0;
+}
+
+/**
+ * A summary (up to EOS) of exactly three tokens `x op y`, digits around an operation, read as
+ * numbers; null for anything else. What `countdown` (`a op b`) and `search` (`i op j`) answer.
+ */
+export function readDigitOpDigit(summary: number[]): { x: number; op: Op; y: number } | null {
+  const said = beforeEos(summary, SPECIAL.EOS);
+  if (said.length !== 3) return null;
+  const x = tokenDigit(said[0]);
+  const op = tokenOp(said[1]);
+  const y = tokenDigit(said[2]);
+  return x < 0 || op === null || y < 0 ? null : { x, op, y };
 }
 
 /** A Task over the shared symbolic vocabulary and its codec. */

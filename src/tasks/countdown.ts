@@ -44,15 +44,13 @@
  * it has tried. Kept as a harder task; the reproduction presets use `chain`.
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
-import { checkTeacherKnobs, symbolicTask } from './common.js';
+import { checkTeacherKnobs, readDigitOpDigit, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { randInt } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
-import { SPECIAL } from './types.js';
 import {
   type Op,
   TOKEN,
-  beforeEos,
   digitToken,
   numberTokens,
   opToken,
@@ -249,13 +247,9 @@ export function makeCountdownTask(config: Partial<CountdownConfig> = {}): Task {
 
   function score(problem: TaskProblem, summary: number[]): 0 | 1 {
     const { numbers, target } = dataOf(problem);
-    const said = beforeEos(summary, SPECIAL.EOS);
-    if (said.length !== 3) return 0;
-    const a = tokenDigit(said[0]);
-    const op = tokenOp(said[1]);
-    const b = tokenDigit(said[2]);
-    if (a < 0 || op === null || b < 0 || !usesGivenNumbers(numbers, a, b)) return 0;
-    return evaluate(a, op, b) === target ? 1 : 0;
+    const said = readDigitOpDigit(summary);
+    if (!said || !usesGivenNumbers(numbers, said.x, said.y)) return 0;
+    return evaluate(said.x, said.op, said.y) === target ? 1 : 0;
   }
 
   return symbolicTask({

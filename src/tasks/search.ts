@@ -67,15 +67,13 @@
  *   .27 → .81; (c) .81 at b_max leaves room (the full teacher trace scores .94).
  */
 import { checkPositiveInt, fail } from '../core/errors.js';
-import { checkTeacherKnobs, symbolicTask } from './common.js';
+import { checkTeacherKnobs, readDigitOpDigit, symbolicTask } from './common.js';
 import type { Rng } from '../core/rng.js';
 import { randInt } from '../core/rng.js';
 import type { Task, TaskProblem } from './types.js';
-import { SPECIAL } from './types.js';
 import {
   type Op,
   TOKEN,
-  beforeEos,
   digitToken,
   opToken,
   symbolicCodec,
@@ -260,13 +258,11 @@ export function makeSearchTask(config: Partial<SearchConfig> = {}): Task {
 
   function score(problem: TaskProblem, summary: number[]): 0 | 1 {
     const { numbers, target } = dataOf(problem);
-    const said = beforeEos(summary, SPECIAL.EOS);
-    if (said.length !== 3) return 0;
-    const i = tokenDigit(said[0]);
-    const op = tokenOp(said[1]);
-    const j = tokenDigit(said[2]);
+    const said = readDigitOpDigit(summary);
+    if (!said) return 0;
+    const { x: i, op, y: j } = said;
     // Two different prompt positions (either order: +, * and the distance are symmetric).
-    if (op === null || i < 1 || j < 1 || i > numbers.length || j > numbers.length || i === j) return 0;
+    if (i < 1 || j < 1 || i > numbers.length || j > numbers.length || i === j) return 0;
     return lineValue(numbers[i - 1], op, numbers[j - 1]) === target ? 1 : 0;
   }
 
