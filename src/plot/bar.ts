@@ -4,7 +4,7 @@
  */
 import { fail } from '../core/errors.js';
 import { renderVegaLiteSvg } from './render.js';
-import { checkDomain, checkErr, checkSeriesNames, checkSize } from './validate.js';
+import { checkChart, checkErr, errRange, specFrame, type ChartFrame } from './validate.js';
 
 export interface BarValue {
   /** Position on the x axis (a run, a benchmark, a metric). */
@@ -20,27 +20,15 @@ export interface BarSeries {
   values: BarValue[];
 }
 
-export interface BarChartInput {
-  title?: string;
-  xLabel: string;
-  yLabel: string;
+/** A bar chart: the frame (its y range defaults to starting at zero and fitting the data) and the series. */
+export interface BarChartInput extends ChartFrame {
   series: BarSeries[];
-  /** Plot area width in pixels (default 480). */
-  width?: number;
-  /** Plot area height in pixels (default 300). */
-  height?: number;
-  /** Fixed y range; default starts at zero and fits the data. */
-  yDomain?: [number, number];
 }
 
 /** The Vega-Lite spec of a grouped bar chart; exposed so notebooks can tweak it before rendering. */
 export function barChartSpec(input: BarChartInput): object {
   const { series } = input;
-  if (!Array.isArray(series) || series.length === 0) fail('series', 'must be a non-empty array of { name, values }');
-  checkSeriesNames('series', series.map((s) => s.name));
-  checkSize('width', input.width);
-  checkSize('height', input.height);
-  checkDomain('yDomain', input.yDomain);
+  checkChart(input, '{ name, values }');
 
   const rows: Record<string, number | string | null>[] = [];
   const categories: string[] = [];
@@ -57,13 +45,7 @@ export function barChartSpec(input: BarChartInput): object {
       checkErr(`${where}.err`, v.err);
       if (v.err !== undefined) anyErr = true;
       if (!categories.includes(v.category)) categories.push(v.category);
-      rows.push({
-        series: s.name,
-        category: v.category,
-        value: v.value,
-        lo: v.err === undefined ? null : v.value - v.err,
-        hi: v.err === undefined ? null : v.value + v.err,
-      });
+      rows.push({ series: s.name, category: v.category, value: v.value, ...errRange(v.value, v.err) });
     });
   });
 
@@ -81,12 +63,7 @@ export function barChartSpec(input: BarChartInput): object {
     });
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(input.title ? { title: input.title } : {}),
-    width: input.width ?? 480,
-    height: input.height ?? 300,
-    background: 'white',
-    data: { values: rows },
+    ...specFrame(input, rows),
     encoding: {
       x: { field: 'category', type: 'nominal', title: input.xLabel, sort: categories, axis: { labelAngle: 0 } },
       color: { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names }, legend: { labelLimit: 400 } },

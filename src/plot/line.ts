@@ -4,7 +4,7 @@
  */
 import { fail } from '../core/errors.js';
 import { renderVegaLiteSvg } from './render.js';
-import { checkDomain, checkErr, checkSeriesNames, checkSize } from './validate.js';
+import { checkChart, checkErr, errRange, specFrame, type ChartFrame } from './validate.js';
 
 export interface LinePoint {
   x: number;
@@ -19,27 +19,15 @@ export interface LineSeries {
   points: LinePoint[];
 }
 
-export interface LineChartInput {
-  title?: string;
-  xLabel: string;
-  yLabel: string;
+/** A line chart: the frame (e.g. yDomain [0, 1] for accuracies) and the series. */
+export interface LineChartInput extends ChartFrame {
   series: LineSeries[];
-  /** Plot area width in pixels (default 480). */
-  width?: number;
-  /** Plot area height in pixels (default 300). */
-  height?: number;
-  /** Fixed y range, e.g. [0, 1] for accuracies; default fits the data. */
-  yDomain?: [number, number];
 }
 
 /** The Vega-Lite spec of a line chart; exposed so notebooks can tweak it before rendering. */
 export function lineChartSpec(input: LineChartInput): object {
   const { series } = input;
-  if (!Array.isArray(series) || series.length === 0) fail('series', 'must be a non-empty array of { name, points }');
-  checkSeriesNames('series', series.map((s) => s.name));
-  checkSize('width', input.width);
-  checkSize('height', input.height);
-  checkDomain('yDomain', input.yDomain);
+  checkChart(input, '{ name, points }');
 
   const rows: Record<string, number | string | null>[] = [];
   let anyErr = false;
@@ -51,13 +39,7 @@ export function lineChartSpec(input: LineChartInput): object {
       if (!Number.isFinite(p.y)) fail(`${where}.y`, `must be a finite number, got ${String(p.y)}`);
       checkErr(`${where}.err`, p.err);
       if (p.err !== undefined) anyErr = true;
-      rows.push({
-        series: s.name,
-        x: p.x,
-        y: p.y,
-        lo: p.err === undefined ? null : p.y - p.err,
-        hi: p.err === undefined ? null : p.y + p.err,
-      });
+      rows.push({ series: s.name, x: p.x, y: p.y, ...errRange(p.y, p.err) });
     });
   });
 
@@ -76,12 +58,7 @@ export function lineChartSpec(input: LineChartInput): object {
     });
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(input.title ? { title: input.title } : {}),
-    width: input.width ?? 480,
-    height: input.height ?? 300,
-    background: 'white',
-    data: { values: rows },
+    ...specFrame(input, rows),
     encoding: {
       x: { field: 'x', type: 'quantitative', title: input.xLabel, scale: { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names }, legend: { labelLimit: 400 } },

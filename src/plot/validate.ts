@@ -29,3 +29,46 @@ export function checkSeriesNames(argument: string, names: readonly unknown[]): v
     seen.add(name);
   });
 }
+
+/** What every chart takes besides its series: labels, size in pixels (480 x 300 by default), y range. */
+export interface ChartFrame {
+  title?: string;
+  xLabel: string;
+  yLabel: string;
+  /** Plot area width in pixels (default 480). */
+  width?: number;
+  /** Plot area height in pixels (default 300). */
+  height?: number;
+  /** Fixed y range; by default the chart fits the data. */
+  yDomain?: [number, number];
+}
+
+/**
+ * Checks a chart's series list (non-empty, `what` names the element shape in the error) with
+ * its series names, and the frame's size and y range.
+ */
+export function checkChart(input: ChartFrame & { series: readonly { name: unknown }[] }, what: string): void {
+  const { series } = input;
+  if (!Array.isArray(series) || series.length === 0) fail('series', `must be a non-empty array of ${what}`);
+  checkSeriesNames('series', series.map((s) => s.name));
+  checkSize('width', input.width);
+  checkSize('height', input.height);
+  checkDomain('yDomain', input.yDomain);
+}
+
+/** The error-bar ends of a value with half-width `err`, null when there is none. */
+export function errRange(value: number, err: number | undefined): { lo: number | null; hi: number | null } {
+  return err === undefined ? { lo: null, hi: null } : { lo: value - err, hi: value + err };
+}
+
+/** The Vega-Lite envelope every chart shares: schema, title, size, white background, data rows. */
+export function specFrame(input: ChartFrame, rows: object[]): object {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(input.title ? { title: input.title } : {}),
+    width: input.width ?? 480,
+    height: input.height ?? 300,
+    background: 'white',
+    data: { values: rows },
+  };
+}
