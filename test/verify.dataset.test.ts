@@ -1,10 +1,10 @@
 /**
- * Every gold answer of the five benchmark sets (../shared/data/math, 1,560 answers) must
+ * Every gold answer of the five benchmark sets (data/math, 1,560 answers, vendored with their source in data/math/README.md) must
  * be judged equal to itself, to `\boxed{gold}` and to `The answer is $gold$`.
  * A second pass turns off the normalised-string shortcut to see how many golds the
  * structural/numeric path alone recognises as equal to themselves.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,20 +18,7 @@ const EXPECTED_COUNTS: Record<string, number> = {
   'olympiad_bench.json': 675,
 };
 
-function findDataDir(): string {
-  const candidates = [
-    path.resolve(process.cwd(), '../shared/data/math'),
-    fileURLToPath(new URL('../../shared/data/math', import.meta.url)),
-  ];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new Error(
-      `math benchmark answers not found; looked in ${candidates.join(' and ')}. ` +
-        'The tests expect the shared/ folder beside the repository clone (../shared/data/math).',
-    );
-  }
-  return found;
-}
+const DATA_DIR = fileURLToPath(new URL('../data/math', import.meta.url));
 
 interface Item {
   file: string;
@@ -39,7 +26,7 @@ interface Item {
 }
 
 function loadGolds(): Item[] {
-  const dir = findDataDir();
+  const dir = DATA_DIR;
   const items: Item[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const rows = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { answer: GoldAnswer }[];
