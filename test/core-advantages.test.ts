@@ -186,9 +186,38 @@ describe('summaryAdvantages (§5)', () => {
     ]);
     expect(trainable.flat(2).every(Boolean)).toBe(true);
   });
-  it('a prefix with a single summary has baseline 0', () => {
-    const { advantages } = summaryAdvantages([[[1], [0]], [[0], [1]]]);
-    expect(advantages).toEqual([[[1], [0]], [[0], [1]]]);
+  it('A = 1: the baseline at each budget is the mean over the G traces at that budget (§5, A == 1 rule)', () => {
+    // Hand-worked: G = 3 traces, S = 2 budgets, one summary each.
+    // budget 0 scores 1, 0, 0 → mean 1/3; budget 1 scores 1, 1, 0 → mean 2/3.
+    const { advantages, trainable } = summaryAdvantages([[[1], [1]], [[0], [1]], [[0], [0]]]);
+    expect(advantages[0][0][0]).toBeCloseTo(2 / 3, 12);
+    expect(advantages[1][0][0]).toBeCloseTo(-1 / 3, 12);
+    expect(advantages[2][0][0]).toBeCloseTo(-1 / 3, 12);
+    expect(advantages[0][1][0]).toBeCloseTo(1 / 3, 12);
+    expect(advantages[1][1][0]).toBeCloseTo(1 / 3, 12);
+    expect(advantages[2][1][0]).toBeCloseTo(-2 / 3, 12);
+    expect(trainable.flat(2).every(Boolean)).toBe(true);
+    // It is not the old rule (baseline 0 for a single summary).
+    expect(advantages[0][0][0]).not.toBe(1);
+  });
+  it('A = 1 with merged prefixes: a finished trace counts with its repeated score in later budgets\' means', () => {
+    // Trace 0 finished in segment 0 (score 1 repeated at budget 1); trace 1 scores 0 then 0.
+    const { advantages, trainable } = summaryAdvantages([[[1], [1]], [[0], [0]]], { lastSegment: [0, 1] });
+    expect(advantages).toEqual([[[0.5], [0]], [[-0.5], [-0.5]]]);
+    expect(trainable).toEqual([[[true], [false]], [[true], [true]]]);
+  });
+  it('A = 1 in all-budgets mode equals final-only at the final budget', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 6 }),
+        (rows) => {
+          const sc = rows.map((row) => row.map((x) => [x]));
+          const all = summaryAdvantages(sc);
+          const fin = summaryAdvantages(sc, { mode: 'final-only' });
+          sc.forEach((_, g) => expect(all.advantages[g][2][0]).toBeCloseTo(fin.advantages[g][2][0], 12));
+        },
+      ),
+    );
   });
   it('merged prefixes train once, at the first budget past the trace end', () => {
     const merged = [

@@ -135,7 +135,8 @@ export type SummaryMode = (typeof SUMMARY_MODES)[number];
 export interface SummaryAdvantageOptions {
   /**
    * `all-budgets` (AnytimeReasoner's decoupled summary optimisation): every summary is trained,
-   * baseline = mean of the summaries sharing its prefix. `final-only` (GRPO): only the summary
+   * baseline = mean of the summaries sharing its prefix (A > 1), or, with A = 1, the mean over the
+   * G traces' summaries at that budget. `final-only` (GRPO): only the summary
    * at the last budget trains, baseline = mean over the group's traces at that budget.
    */
   mode?: SummaryMode;
@@ -157,8 +158,9 @@ export interface SummaryAdvantages {
 }
 
 /**
- * Summary advantages (§5). `all-budgets`: `A_sum = score − mean(scores sharing the prefix)`, the
- * baseline being 0 when a prefix has a single summary. `final-only`: `A_sum = score − mean of all
+ * Summary advantages (§5). `all-budgets`: `A_sum = score − mean(scores sharing the prefix)` when
+ * A > 1; with A = 1 the baseline is the mean over the group's G traces at that budget (as in
+ * `final-only`, and as the authors' `compute_summary_advantage` checks `A == 1` first). `final-only`: `A_sum = score − mean of all
  * summaries of the group's G traces at the final budget`, other budgets untrained.
  */
 export function summaryAdvantages(scores: number[][][], opts: SummaryAdvantageOptions = {}): SummaryAdvantages {
@@ -196,11 +198,19 @@ export function summaryAdvantages(scores: number[][][], opts: SummaryAdvantageOp
     }
     return { advantages, trainable };
   }
+  // With A = 1 a prefix holds one summary, so the baseline at budget s is the mean over the G
+  // traces' summaries at s (merged prefixes count with their repeated score), as the authors'
+  // compute_summary_advantage does: it tests A == 1 before taking the per-prefix mean.
+  const budgetMean = (s: number) => {
+    let sum = 0;
+    for (let g = 0; g < G; g++) sum += scores[g][s][0];
+    return sum / G;
+  };
   for (let g = 0; g < G; g++) {
     const last = lastSegment ? lastSegment[g] : S - 1;
     for (let s = 0; s <= last; s++) {
       const cell = scores[g][s];
-      const baseline = A > 1 ? cell.reduce((x, y) => x + y, 0) / A : 0;
+      const baseline = A > 1 ? cell.reduce((x, y) => x + y, 0) / A : budgetMean(s);
       for (let a = 0; a < A; a++) {
         advantages[g][s][a] = cell[a] - baseline;
         trainable[g][s][a] = true;

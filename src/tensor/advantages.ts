@@ -156,7 +156,8 @@ export interface TensorSummaryOptions {
 
 /**
  * Summary advantages (core `summaryAdvantages`): `all-budgets` gives `score − mean over the A
- * summaries of the same prefix` (baseline 0 when A = 1); `final-only` trains only the last
+ * summaries of the same prefix` (with A = 1: the mean over the G traces at that budget);
+ * `final-only` trains only the last
  * budget, baseline = mean of all the group's summaries there.
  * @param scores `[G, S, A]` score of each summary
  * @returns `advantages` `[G, S, A]` (0 where not trainable) and `trainable` `[G, S, A]` (1/0)
@@ -190,7 +191,8 @@ export function summaryAdvantagesTensor(
       const last = tf.slice(x, [0, S - 1, 0], [G, 1, A]);
       baseline = tf.reshape(tf.mean(last), [1, 1, 1]);
     } else {
-      baseline = A > 1 ? tf.mean(x, 2, true) : tf.zeros([1, 1, 1]);
+      // A = 1: the mean over the G traces at each budget (§5's A == 1 rule), else per prefix.
+      baseline = A > 1 ? tf.mean(x, 2, true) : tf.mean(x, 0, true);
     }
     const advantages = tf.mul(tf.sub(x, baseline), trainable) as tf.Tensor3D;
     return { advantages, trainable };
