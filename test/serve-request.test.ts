@@ -104,13 +104,14 @@ describe('response layout', () => {
     ...extra,
   });
 
-  it('leaves the stop out of text and tokens, and offsets point into the text', () => {
+  it('cuts the text where the stop string begins and keeps the stop in the tokens, as vLLM does', () => {
     const prompt = [SPECIAL.BOS, ...task.encode('3 + 4 ?')];
     const c = formatChoice(0, prompt, out(task.encode('3 + 4 = 7 ; </think>'), { stop: { ids: [SPECIAL.THINK_END], text: '</think>' } }), { protocol: paper, logprobs: true, boxAnswers: true });
-    expect(c.text).toBe(' 3 + 4 = 7 ;');
+    expect(c.text).toBe(' 3 + 4 = 7 ; ');
     expect(c.stop_reason).toBe('</think>');
-    expect(c.logprobs!.tokens).toEqual([' 3', ' +', ' 4', ' =', ' 7', ' ;']);
-    expect(c.logprobs!.text_offset).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(c.logprobs!.tokens).toEqual([' 3', ' +', ' 4', ' =', ' 7', ' ;', ' </think>']);
+    expect(c.logprobs!.tokens.join('')).toBe(c.text + '</think>');
+    expect(c.logprobs!.text_offset).toEqual([0, 2, 4, 6, 8, 10, 12]);
     expect(c.logprobs!.top_logprobs[0]).toEqual({ ' 0': -0.01, ' 3': -0.1 });
   });
 
@@ -118,7 +119,8 @@ describe('response layout', () => {
     const prompt = [SPECIAL.BOS, ...task.encode('3 + 4 ? </think> <answer>')];
     const eos = formatChoice(0, prompt, out([13, SPECIAL.EOS]), { protocol: paper, logprobs: true, boxAnswers: true });
     expect(eos.text).toBe('\\boxed{7}');
-    expect(eos.logprobs!.text_offset).toEqual([7]);
+    expect(eos.logprobs!.tokens).toEqual([' 7', ' <eos>']); // EOS stays in the tokens, not in the text
+    expect(eos.logprobs!.text_offset).toEqual([7, 8]);
     expect(gradeSummary(eos.text, '7').score).toBe(1);
     const capped = formatChoice(0, prompt, out([13, 14], { finishReason: 'length', stopLength: 0 }), { protocol: paper, logprobs: false, boxAnswers: true });
     expect(capped).toMatchObject({ text: '\\boxed{78}', finish_reason: 'length', stop_reason: null, logprobs: null });

@@ -115,10 +115,14 @@ describe('anytime serve over HTTP', () => {
     expect(json.usage.prompt_tokens).toBe(7); // <bos> 3 + 4 * 7 ?: BOS given once, not doubled
     for (const [i, c] of json.choices.entries()) {
       expect(c.index).toBe(i);
-      expect(c.logprobs.tokens.join('')).toBe(c.text);
+      // As vLLM: the tokens spell the text, then the stop string (or EOS) that ended it.
+      const spelled = c.logprobs.tokens.join('');
+      if (c.stop_reason !== null) expect(spelled).toBe(c.text + c.stop_reason);
+      else if (c.finish_reason === 'stop') expect(spelled).toBe(c.text + c.logprobs.tokens.at(-1));
+      else expect(spelled).toBe(c.text);
       expect(c.logprobs.token_logprobs).toHaveLength(c.logprobs.tokens.length);
       c.logprobs.tokens.forEach((t: string, k: number) => {
-        expect(c.text.startsWith(t, c.logprobs.text_offset[k])).toBe(true);
+        expect(spelled.startsWith(t, c.logprobs.text_offset[k])).toBe(true);
         const top = c.logprobs.top_logprobs[k];
         expect(top[t]).toBe(c.logprobs.token_logprobs[k]);
         expect(Object.keys(top).length).toBeGreaterThanOrEqual(3);
@@ -130,7 +134,7 @@ describe('anytime serve over HTTP', () => {
       expect(c.text).not.toContain('</think>');
       expect(c.text).not.toContain(';');
       // Re-encoding prompt + text gives back the prompt's and the generated ids.
-      expect(model.task.encode(c.text)).toHaveLength(c.logprobs.tokens.length);
+      expect(model.task.encode(spelled)).toHaveLength(c.logprobs.tokens.length);
     }
     expect(json.choices.some((c: any) => c.stop_reason === ';' || c.stop_reason === '</think>')).toBe(true);
   });

@@ -4,14 +4,16 @@
  *   { index, text, finish_reason, stop_reason,
  *     logprobs: { tokens, token_logprobs, top_logprobs, text_offset } | null }
  *
- * - `text` leaves out the stop: EOS, or the stop sequence that ended generation (vLLM's
- *   default). `finish_reason` is 'stop' for both, 'length' at `max_tokens`; `stop_reason` is
- *   the stop string, or null for EOS and at the length limit.
- * - `logprobs.tokens` lists exactly the tokens that spell `text` (the stop's tokens are left
- *   out with it); `token_logprobs` are log-probabilities under the model's own distribution
- *   (temperature 1, like vLLM's raw logprobs); `top_logprobs[k]` maps token text to log-prob for
- *   the `logprobs` most likely tokens plus the sampled one; `text_offset[k]` is where token k
- *   starts in `text`.
+ * As vLLM does (vllm/v1/engine/detokenizer.py, vllm/entrypoints/openai/completion/serving.py):
+ * - `text` ends where the stop string that ended generation begins (vLLM's default), and
+ *   leaves out EOS. `finish_reason` is 'stop' for both, 'length' at `max_tokens`; `stop_reason`
+ *   is the stop string, or null for EOS and at the length limit.
+ * - `logprobs.tokens` lists every generated token, the stop string's tokens and EOS included
+ *   (EOS rendered as the vocabulary's `<eos>`), so the tokens spell `text`, then the stop;
+ *   `token_logprobs` are log-probabilities under the model's own distribution (temperature 1,
+ *   like vLLM's raw logprobs); `top_logprobs[k]` maps token text to log-prob for the `logprobs`
+ *   most likely tokens plus the sampled one; `text_offset[k]` adds up the lengths of the tokens
+ *   before k (past the end of `text` for the stop's tokens).
  * - With `boxAnswers`, the text of a summary (a completion of a prompt that ends in the answer
  *   header, ANSWER) is returned as `\boxed{<text>}` (its surrounding spaces trimmed), so that
  *   `gradeSummary` can read the tiny tasks' bare-digit answers. Offsets then point into the
@@ -49,11 +51,17 @@ export function formatChoice(
   const kept = out.tokens.length - out.stopLength;
   const pieces: string[] = [];
   let previous = promptIds[promptIds.length - 1];
-  for (let k = 0; k < kept; k++) {
-    pieces.push(protocol.piece(previous, out.tokens[k]));
-    previous = out.tokens[k];
+  for (const token of out.tokens) {
+    pieces.push(protocol.piece(previous, token));
+    previous = token;
   }
-  let text = pieces.join('');
+  let text = pieces.slice(0, kept).join('');
+  if (out.stop) {
+    // The text runs up to where the stop string begins (a space before it stays, as in vLLM).
+    const spelled = pieces.join('');
+    const at = spelled.lastIndexOf(out.stop.text);
+    if (at >= text.length) text = spelled.slice(0, at);
+  }
   // Where raw offset x lands in the returned text (identity unless boxed).
   let place = (x: number): number => x;
   if (opts.boxAnswers && promptIds[promptIds.length - 1] === SPECIAL.ANSWER) {
@@ -72,12 +80,12 @@ export function formatChoice(
     const top = out.top ?? [];
     logprobs = {
       tokens: pieces,
-      token_logprobs: out.logprobs.slice(0, kept),
-      top_logprobs: Array.from({ length: kept }, (_, k) => {
+      token_logprobs: out.logprobs.slice(0, pieces.length),
+      top_logprobs: pieces.map((piece, k) => {
         const before = k === 0 ? promptIds[promptIds.length - 1] : out.tokens[k - 1];
         const entry: Record<string, number> = {};
         for (const t of top[k] ?? []) entry[protocol.piece(before, t.token)] = t.logprob;
-        entry[pieces[k]] = out.logprobs[k];
+        entry[piece] = out.logprobs[k];
         return entry;
       }),
       text_offset: offsets,
