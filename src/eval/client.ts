@@ -1,11 +1,13 @@
 /**
  * A minimal client for OpenAI-compatible completion servers (vLLM, SGLang, llama.cpp).
  *
- * Only `POST /v1/completions` and `GET /v1/models` are used. Requests in flight are bounded
- * by a semaphore; 429, 5xx, timeouts and dropped connections are retried with exponential
- * backoff (`backoffMs · 2^attempt`, or the server's Retry-After when it sends one). Errors that
- * retrying cannot fix (other 4xx, a body that is not JSON, a response without choices) fail at
- * once with an `EvalServerError` that says what the server did.
+ * `POST /v1/completions` and `GET /v1/models`, plus the servers' own `POST /detokenize` (vLLM,
+ * for servers that return token ids) and `POST /tokenize` (llama.cpp, to count a stop string's
+ * tokens). Requests in flight are bounded by a semaphore; 429, 5xx, timeouts and dropped
+ * connections are retried with exponential backoff (`backoffMs · 2^attempt`, or the server's
+ * Retry-After when it sends one). Errors that retrying cannot fix (other 4xx, a body that is
+ * not JSON, a response without choices) fail at once with an `EvalServerError` that says what
+ * the server did. Several replicas are used together through `ServerPool` (./pool.ts).
  */
 
 /** Why a request failed; `kind` lets the CLI choose a message and exit code. */
@@ -23,7 +25,7 @@ export class EvalServerError extends Error {
 /** Body of `POST /v1/completions` (the fields this evaluator sends). */
 export interface CompletionRequest {
   model: string;
-  prompt: string;
+  prompt: string | number[];
   max_tokens: number;
   temperature: number;
   n?: number;
@@ -33,10 +35,14 @@ export interface CompletionRequest {
   top_p?: number;
 }
 
-/** `choices[i].logprobs`: the legacy completions layout, or the chat layout llama.cpp uses. */
+/**
+ * `choices[i].logprobs`: the legacy completions layout (vLLM, SGLang: `tokens`, `token_logprobs`,
+ * `top_logprobs`, `text_offset`), or the chat layout llama.cpp uses (`content[]` of
+ * `{id, token, bytes, logprob, top_logprobs}`). Read by ./formats.ts.
+ */
 export interface CompletionLogprobs {
-  tokens?: string[];
-  content?: { token: string; bytes?: number[] | null }[];
+  tokens?: unknown[];
+  content?: unknown[];
 }
 
 export interface CompletionChoice {
@@ -45,12 +51,21 @@ export interface CompletionChoice {
   finish_reason: string | null;
   /** vLLM: the stop string or token id that ended generation (null for end-of-sequence). */
   stop_reason?: string | number | null;
+  /** SGLang's name for `stop_reason`. */
+  matched_stop?: string | number | null;
   logprobs?: CompletionLogprobs | null;
 }
 
 export interface CompletionResponse {
   choices: CompletionChoice[];
+  /** Token counts; llama.cpp's `completion_tokens` counts tokens its logprobs leave out. */
+  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 }
+
+/** One try at a request: the response, or why it failed and whether a retry may help. */
+export type AttemptOutcome =
+  | { response: CompletionResponse }
+  | { retryable: boolean; kind: EvalServerError['kind']; reason: string; status?: number; retryAfterMs?: number; network?: boolean };
 
 export interface ClientOptions {
   /** Server root or its `/v1` URL, e.g. `http://127.0.0.1:8000` or `http://127.0.0.1:8000/v1`. */
@@ -112,7 +127,7 @@ export function anySignal(signals: AbortSignal[]): { signal: AbortSignal; dispos
   return { signal: controller.signal, dispose: () => undo.forEach((f) => f()) };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -185,10 +200,9 @@ export class CompletionsClient {
   }
 
   private async completeWithRetries(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionResponse> {
-    const url = `${this.root}/completions`;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
-      const outcome = await this.attempt(url, req, signal);
+      const outcome = await this.attempt(req, signal);
       if ('response' in outcome) return outcome.response;
       if (!outcome.retryable || attempt >= this.opts.retries) {
         const tries = attempt + 1;
@@ -202,14 +216,9 @@ export class CompletionsClient {
     }
   }
 
-  private async attempt(
-    url: string,
-    req: CompletionRequest,
-    signal?: AbortSignal,
-  ): Promise<
-    | { response: CompletionResponse }
-    | { retryable: boolean; kind: EvalServerError['kind']; reason: string; status?: number; retryAfterMs?: number }
-  > {
+  /** One `POST /v1/completions` without retries (the pool retries, possibly on another server). */
+  async attempt(req: CompletionRequest, signal?: AbortSignal): Promise<AttemptOutcome> {
+    const url = `${this.root}/completions`;
     this.stats.attempts++;
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const combined = anySignal(signal ? [signal, timeout] : [timeout]);
@@ -220,10 +229,10 @@ export class CompletionsClient {
       body = await res.text();
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) return { retryable: true, kind: 'timeout', reason: `POST ${url} timed out after ${this.opts.timeoutMs} ms` };
+      if (timeout.aborted) return { retryable: true, kind: 'timeout', reason: `POST ${url} timed out after ${this.opts.timeoutMs} ms`, network: true };
       const code = networkErrorCode(e);
       const kind = UNREACHABLE_CODES.has(code) ? 'unreachable' : 'http';
-      return { retryable: true, kind, reason: `POST ${url} failed: ${code}` };
+      return { retryable: true, kind, reason: `POST ${url} failed: ${code}`, network: true };
     } finally {
       combined.dispose();
     }
@@ -254,6 +263,34 @@ export class CompletionsClient {
     }
     // Servers return choices in any order when n > 1; sort by index for reproducible records.
     const sorted = [...(choices as CompletionChoice[])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    return { response: { choices: sorted } };
+    const usage = (json as CompletionResponse).usage;
+    return { response: { choices: sorted, ...(usage && typeof usage === 'object' ? { usage } : {}) } };
+  }
+
+  /**
+   * `POST` of a JSON body to a path at the server root (not under /v1), once, for the
+   * tokenizer endpoints; network failures come back as `{ network: true }` for the pool.
+   */
+  async postRoot(path: string, body: unknown, signal?: AbortSignal): Promise<{ json: unknown } | { network: true; reason: string }> {
+    const url = `${this.root.replace(/\/v1$/, '')}${path}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const combined = anySignal(signal ? [signal, timeout] : [timeout]);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: combined.signal });
+      text = await res.text();
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      return { network: true, reason: `POST ${url} failed: ${timeout.aborted ? 'timeout' : networkErrorCode(e)}` };
+    } finally {
+      combined.dispose();
+    }
+    if (!res.ok) throw new EvalServerError('http', `POST ${url} answered HTTP ${res.status}: ${text.slice(0, 300)}`, res.status);
+    try {
+      return { json: JSON.parse(text) };
+    } catch {
+      throw new EvalServerError('malformed', `POST ${url} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+    }
   }
 }

@@ -64,7 +64,7 @@ export interface SummaryJob {
   cutLength: number;
   cut: boolean;
   budgetIndices: number[];
-  /** Full prompt: problem prompt, thinking prefix, forcing suffix. */
+  /** Full prompt: problem prompt, thinking prefix, forcing suffix ('' when `scoresZero`). */
   prompt: string;
   /**
    * True when the prefix is a trace that ended on end-of-sequence without closing its thinking:
@@ -73,17 +73,20 @@ export interface SummaryJob {
   scoresZero: boolean;
 }
 
-/** The summary requests for one trace at the given budgets. */
-export function planSummaries(prompt: string, trace: ThinkingTrace, budgets: number[], strings: PromptStrings): { plan: CutPlan; jobs: SummaryJob[] } {
+/** The summary requests for one (aligned) trace at the given budgets. */
+export function planSummaries(prompt: string, trace: Pick<ThinkingTrace, 'length' | 'finished' | 'eos' | 'prefix'>, budgets: number[], strings: PromptStrings): { plan: CutPlan; jobs: SummaryJob[] } {
   const plan = cutPlan(trace.length, trace.finished, budgets);
   const forcing = { cutSuffix: strings.forceCut, answerHeader: strings.forceAnswer, thinkEnd: strings.thinkEnd };
-  const jobs = plan.groups.map((g, group) => ({
-    group,
-    cutLength: g.cutLength,
-    cut: g.cut,
-    budgetIndices: g.budgetIndices,
-    prompt: prompt + forcedSummaryText(trace.prefix(g.cutLength), g.cut, forcing),
-    scoresZero: trace.eos && g.cutLength === trace.length,
-  }));
+  const jobs = plan.groups.map((g, group) => {
+    const scoresZero = trace.eos && g.cutLength === trace.length;
+    return {
+      group,
+      cutLength: g.cutLength,
+      cut: g.cut,
+      budgetIndices: g.budgetIndices,
+      prompt: scoresZero ? '' : prompt + forcedSummaryText(trace.prefix(g.cutLength), g.cut, forcing),
+      scoresZero,
+    };
+  });
   return { plan, jobs };
 }

@@ -1,157 +1,221 @@
 /**
- * A thinking trace from the server's per-token output, cut at exact token counts.
+ * A thinking trace read from the server's response, with the text of every cut the budgets need.
  *
- * The token sequence comes from `choices[0].logprobs` (`tokens`, the completions layout of
- * vLLM and SGLang, or `content[].token/bytes`, the layout llama.cpp uses), so a budget `b`
- * keeps exactly the first `b` generated tokens. The prefix text is the decoded bytes of those
- * tokens when the server gives bytes; otherwise the token strings are aligned to the returned
- * `text`, so a token that holds part of a multi-byte character (shown by servers as U+FFFD or
- * `bytes:\x..`) cuts before that character instead of inserting a replacement character.
+ * The thinking length convention (one rule for every server and tokenizer):
+ * - `length` counts generated tokens. The end-of-thinking counts as **one** token however many
+ *   tokens spell it (the tokens from the first one that overlaps `</think>` to the one that
+ *   completes it): a trace that closed its thinking has length = tokens before those + 1.
+ *   For models whose `</think>` is a single token (DeepSeek-R1, Qwen3) this is the true count.
+ * - A trace that ended on end-of-sequence without closing its thinking counts its end-of-sequence
+ *   token: length = tokens before it + 1. Budgets ≥ length cut a trace that ends in
+ *   end-of-sequence and score 0 (§1); the budget length − 1 keeps every thinking token.
+ * - A trace stopped at `max_tokens` has length = tokens generated.
+ * vLLM and llama.cpp report the same generation in different layouts (see ./formats.ts); read
+ * with these rules both give the same length and cuts, so the same budgets.
  *
- * End of thinking, and how it is counted: a trace is finished when generation stopped on the
- * end-of-thinking string (`</think>`). Its length counts the end-of-thinking as one token
- * (the tokens that spell it when the server returns them; one added token when the server
- * drops the stop string from its output), as the core's `cutPlan` expects: a budget equal to
- * the length keeps the whole closed thinking, one less cuts just before `</think>`.
- * A trace that ended on end-of-sequence without closing its thinking is not finished (`eos`).
+ * A cut that the response does not determine exactly (see `TokenLayout.ends`) marks the sample
+ * `unaligned`, with the reason; it is reported and left out of the scores, never approximated.
  */
-import { EvalServerError, type CompletionChoice } from './client.js';
+import { cutPlan } from '../core/truncation.js';
+import { EvalServerError, type CompletionResponse } from './client.js';
+import {
+  REPLACEMENT,
+  readLlamaEntries,
+  readTokenIds,
+  readTokenStrings,
+  type LayoutResult,
+  type LlamaEntry,
+  type ServerFormat,
+  type TokenLayout,
+  type TraceEnd,
+} from './formats.js';
 
 export interface ThinkingTrace {
-  /** Generated thinking tokens, the end-of-thinking included when finished. */
+  format: ServerFormat;
+  /** Tokens the server generated (stop-string and end-of-sequence tokens included). */
+  generated: number;
+  /** Thinking length by the convention above. */
   length: number;
-  /** Closed its thinking with the end-of-thinking string within the budget. */
+  /** Closed its thinking with the end-of-thinking string. */
   finished: boolean;
-  /** Stopped on end-of-sequence without closing its thinking (its summaries score 0, §1). */
+  /** Ended on end-of-sequence without closing its thinking (its full-length cut scores 0, §1). */
   eos: boolean;
-  /** True when the end-of-thinking was not in the server's token list and was added as a token. */
-  thinkEndAdded: boolean;
-  /** True when token strings could not be aligned to `text` (prefixes then join token strings). */
-  alignmentFallback: boolean;
-  /** Text of the first `count` tokens (`count` ≤ length). */
+  /** Why the sample cannot be scored exactly, or null. */
+  unaligned: string | null;
+  /** Text of the thinking tokens (before the end-of-thinking or end-of-sequence). */
+  text: string;
+  /** Text of the first `count` tokens, for the counts the budgets need (and `length` when finished). */
   prefix(count: number): string;
 }
 
-const REPLACEMENT = '\uFFFD';
-
-/** Char offset in `text` after each token, aligning token strings to the returned text. */
-function alignTokens(tokens: string[], text: string): number[] | null {
-  const ends: number[] = [];
-  let cursor = 0;
-  let pending = 0;
-  for (const token of tokens) {
-    const clean = !token.includes(REPLACEMENT) && !token.startsWith('bytes:');
-    if (clean && pending === 0 && text.startsWith(token, cursor)) {
-      cursor += token.length;
-      ends.push(cursor);
-      continue;
-    }
-    if (!clean) {
-      pending++;
-      continue;
-    }
-    // A clean token after partial-character tokens: the characters between the cursor and
-    // where this token starts are the ones those tokens spelled together. Cutting inside them
-    // keeps none of them; the last partial token completes them.
-    const at = token === '' ? cursor : text.indexOf(token, cursor);
-    if (at < 0 || at - cursor > 4 * pending) return null;
-    for (let i = 0; i < pending - 1; i++) ends.push(cursor);
-    ends.push(at);
-    pending = 0;
-    cursor = at + token.length;
-    ends.push(cursor);
-  }
-  if (pending > 0) {
-    if (text.length - cursor > 4 * pending) return null;
-    for (let i = 0; i < pending - 1; i++) ends.push(cursor);
-    ends.push(text.length);
-  }
-  return ends;
+/** Server calls the reading may need (answered by any replica of the model). */
+export interface TokenizerCalls {
+  /** Text of token ids (vLLM `POST /detokenize`), for servers that return token ids. */
+  detokenize?(ids: number[], signal?: AbortSignal): Promise<string>;
+  /** Tokens the server's tokenizer gives `text` alone (llama.cpp `POST /tokenize`). */
+  stopTokenCount?(text: string, signal?: AbortSignal): Promise<number>;
 }
 
-/** Builds a trace from the thinking request's single choice; throws when it has no per-token output. */
-export function parseThinking(choice: CompletionChoice, thinkEnd: string): ThinkingTrace {
-  const lp = choice.logprobs;
-  let tokens: string[];
-  let bytes: number[][] | null = null;
-  if (lp && Array.isArray(lp.tokens) && lp.tokens.every((t) => typeof t === 'string')) {
-    tokens = lp.tokens;
-  } else if (lp && Array.isArray(lp.content) && lp.content.every((c) => typeof c?.token === 'string')) {
-    tokens = lp.content.map((c) => c.token);
-    if (lp.content.every((c) => Array.isArray(c.bytes))) bytes = lp.content.map((c) => c.bytes as number[]);
-  } else {
-    throw new EvalServerError(
-      'protocol',
-      'the server returned no per-token output (choices[0].logprobs.tokens or logprobs.content); ' +
-        'exact token budgets need it: the request sets "logprobs": 1, which vLLM, SGLang and llama.cpp support; check the server version and its max-logprobs setting',
-    );
-  }
+const NO_TOKENS_MESSAGE =
+  'the server returned no per-token output (choices[0].logprobs.tokens or logprobs.content); ' +
+  'exact token budgets need it: the request sets "logprobs": 1, which vLLM, SGLang and llama.cpp support; check the server version and its max-logprobs setting';
+
+/** Text of a token-id prefix: the decoding without a trailing partial character. */
+function completeDecoding(decoded: string, text: string): string | null {
+  let s = decoded;
+  while (s.endsWith(REPLACEMENT) && !text.startsWith(s)) s = s.slice(0, -1);
+  return text.startsWith(s) ? s : null;
+}
+
+interface Reading {
+  layout: TokenLayout;
+  /** Text of the first k content tokens, or null when not determined. */
+  prefixText(k: number): Promise<string | null>;
+}
+
+async function readIds(
+  choice: CompletionResponse['choices'][number],
+  ids: number[],
+  thinkEnd: string,
+  calls: TokenizerCalls,
+  signal?: AbortSignal,
+): Promise<Reading | { unaligned: string; format: ServerFormat }> {
+  const format: ServerFormat = 'token-ids';
+  const detokenize = calls.detokenize;
+  if (!detokenize) return { unaligned: 'the server returned token ids (token_id:NNN) and no detokenizer is available', format };
   const text = choice.text;
-
-  // Full text and per-token end offsets.
-  let full: string;
-  let ends: number[];
-  let alignmentFallback = false;
-  if (bytes) {
-    // A streaming decoder holds back a partial character, so its output length after token k
-    // is the number of characters the first k tokens complete.
-    const decoder = new TextDecoder();
-    full = '';
-    ends = bytes.map((b) => (full += decoder.decode(new Uint8Array(b), { stream: true })).length);
-    full += decoder.decode();
-  } else {
-    // vLLM drops the stop string from `text` but may keep its token; try both texts.
-    const candidates = choice.finish_reason === 'stop' ? [text, text + thinkEnd] : [text];
-    const hit = candidates.map((t) => ({ t, ends: alignTokens(tokens, t) })).find((c) => c.ends && (c.ends.length ? c.ends[c.ends.length - 1] : 0) === c.t.length);
-    if (hit) {
-      full = hit.t;
-      ends = hit.ends!;
+  const n = ids.length;
+  let content = n;
+  let end: TraceEnd = 'length';
+  const reason = choice.stop_reason;
+  if (choice.finish_reason === 'stop') {
+    if (reason === null || typeof reason === 'number') {
+      end = 'eos';
+      content = n - 1;
     } else {
-      // Token strings that do not spell the text: cut the tokens' own concatenation.
-      full = '';
-      ends = tokens.map((t) => (full += t).length);
-      alignmentFallback = true;
+      end = 'think-end';
+      if (typeof reason === 'string' && reason !== thinkEnd) return { unaligned: `generation stopped on ${JSON.stringify(reason)}, not on ${JSON.stringify(thinkEnd)}`, format };
+      // The end-of-thinking's tokens: the fewest trailing ids whose removal leaves the text.
+      content = -1;
+      for (let g = 1; g <= Math.min(n, 4 * thinkEnd.length); g++) {
+        if ((await detokenize(ids.slice(0, n - g), signal)) === text) {
+          content = n - g;
+          break;
+        }
+      }
+      if (content < 0) return { unaligned: 'no number of trailing token ids leaves exactly the text before the end-of-thinking', format };
     }
   }
-
-  // Where does the end-of-thinking appear in the token text (if the server kept it)?
-  const endAt = full.indexOf(thinkEnd);
-  let length = tokens.length;
-  let finished = false;
-  let thinkEndAdded = false;
-  let eos = false;
-  if (endAt >= 0) {
-    const closeAt = endAt + thinkEnd.length;
-    length = ends.findIndex((e) => e >= closeAt) + 1;
-    ends = ends.slice(0, length);
-    ends[length - 1] = closeAt;
-    full = full.slice(0, closeAt);
-    finished = true;
-  } else if (choice.finish_reason === 'stop') {
-    // Stopped without the marker in the tokens: on the stop string (dropped from the output)
-    // or on end-of-sequence. vLLM says which in `stop_reason`; without it, assume the stop string.
-    const reason = choice.stop_reason;
-    if (reason === undefined || reason === thinkEnd) {
-      finished = true;
-      thinkEndAdded = true;
-      full += thinkEnd;
-      ends.push(full.length);
-      length += 1;
-    } else {
-      eos = true;
-    }
+  if (end !== 'think-end') {
+    const whole = completeDecoding(await detokenize(ids.slice(0, content), signal), text);
+    if (whole !== text) return { unaligned: 'the token ids do not decode to the returned text', format };
   }
-  const finalEnds = ends;
-  const finalText = full;
   return {
+    layout: { format, generated: n, end, content, text, ends: [] },
+    prefixText: async (k) => (k === 0 ? '' : completeDecoding(await detokenize(ids.slice(0, k), signal), text)),
+  };
+}
+
+function fromLayout(r: LayoutResult): Reading | { unaligned: string; format: ServerFormat } {
+  if ('unaligned' in r) return r;
+  const { layout } = r;
+  return {
+    layout,
+    prefixText: async (k) => {
+      if (k === 0) return '';
+      const e = layout.ends[k - 1];
+      return e === null ? null : layout.text.slice(0, e);
+    },
+  };
+}
+
+async function readResponse(
+  response: CompletionResponse,
+  thinkEnd: string,
+  calls: TokenizerCalls,
+  signal?: AbortSignal,
+): Promise<Reading | { unaligned: string; format: ServerFormat }> {
+  const choice = response.choices[0];
+  const lp = choice.logprobs;
+  if (lp && Array.isArray(lp.tokens) && lp.tokens.every((t) => typeof t === 'string')) {
+    const tokens = lp.tokens as string[];
+    const ids = readTokenIds(tokens);
+    return ids ? readIds(choice, ids, thinkEnd, calls, signal) : fromLayout(readTokenStrings(choice, tokens, thinkEnd));
+  }
+  // llama.cpp sends `logprobs: null` when no entry is left: the few tokens there were all went
+  // with the stop string or ended inside a character (e.g. the thinking was only `</think>`). A
+  // server that ignores `logprobs` says the same of a whole trace, which is an error.
+  const completion = response.usage?.completion_tokens;
+  const noEntries = lp === null && typeof completion === 'number' && completion <= 8;
+  if (noEntries || (lp && Array.isArray(lp.content) && lp.content.every((c) => typeof (c as LlamaEntry)?.token === 'string'))) {
+    const content = (noEntries ? [] : lp!.content) as LlamaEntry[];
+    let r = readLlamaEntries(choice, content, completion, thinkEnd, undefined);
+    if ('needStopTokenCount' in r) {
+      if (!calls.stopTokenCount) return { unaligned: 'llama.cpp stopped on the end-of-thinking string and no tokenizer is available to count the tokens it removed', format: 'llama.cpp' };
+      r = readLlamaEntries(choice, content, completion, thinkEnd, await calls.stopTokenCount(thinkEnd, signal));
+      if ('needStopTokenCount' in r) throw new Error('unreachable: stop token count given');
+    }
+    return fromLayout(r);
+  }
+  throw new EvalServerError('protocol', NO_TOKENS_MESSAGE);
+}
+
+/**
+ * Reads the thinking request's response and prepares the text of every cut the budgets need.
+ * Throws `EvalServerError('protocol')` for a response without per-token output.
+ */
+export async function readThinking(
+  response: CompletionResponse,
+  opts: { thinkEnd: string; budgets: number[]; calls?: TokenizerCalls; signal?: AbortSignal },
+): Promise<ThinkingTrace> {
+  const { thinkEnd, budgets } = opts;
+  const reading = await readResponse(response, thinkEnd, opts.calls ?? {}, opts.signal);
+  if ('unaligned' in reading) {
+    return {
+      format: reading.format,
+      generated: response.usage?.completion_tokens ?? 0,
+      length: 0,
+      finished: false,
+      eos: false,
+      unaligned: reading.unaligned,
+      text: response.choices[0].text,
+      prefix: () => {
+        throw new RangeError(`prefix: the trace is unaligned (${reading.unaligned})`);
+      },
+    };
+  }
+  const { layout } = reading;
+  const finished = layout.end === 'think-end';
+  const eos = layout.end === 'eos';
+  const length = layout.end === 'length' ? layout.content : layout.content + 1;
+  const prefixes = new Map<number, string>();
+  let unaligned: string | null = null;
+  for (const g of cutPlan(length, finished, budgets).groups) {
+    const k = g.cutLength;
+    if (prefixes.has(k)) continue;
+    if (k === length && finished) prefixes.set(k, layout.text + thinkEnd);
+    else if (k === length && eos) continue; // scores 0 without a request
+    else {
+      const text = await reading.prefixText(k);
+      if (text === null) {
+        unaligned = `the cut at ${k} tokens falls where the ${layout.format} response does not determine which characters the first ${k} tokens complete`;
+        break;
+      }
+      prefixes.set(k, text);
+    }
+  }
+  return {
+    format: layout.format,
+    generated: layout.generated,
     length,
     finished,
     eos,
-    thinkEndAdded,
-    alignmentFallback,
+    unaligned,
+    text: layout.text,
     prefix(count: number): string {
-      if (!Number.isInteger(count) || count < 0 || count > length) throw new RangeError(`prefix: count must be an integer in [0, ${length}], got ${count}`);
-      return count === 0 ? '' : finalText.slice(0, finalEnds[count - 1]);
+      const p = prefixes.get(count);
+      if (p === undefined) throw new RangeError(`prefix: no text prepared for ${count} tokens (prepared: ${[...prefixes.keys()].join(', ')})`);
+      return p;
     },
   };
 }
