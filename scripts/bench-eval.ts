@@ -11,7 +11,7 @@ import { runEvalCommand } from '../src/cli/eval.js';
 const traces: Record<string, FakeTrace> = {};
 const data = [];
 for (let i = 1; i <= 50; i++) { traces[`P${i}`] = trace(2000 + 100 * i, i % 3 !== 0, { at: 500 + 50 * i, answer: String(i) }); data.push({ problem: `P${i}`, answer: String(i) }); }
-const server = await startFakeServer({ traces, stopToken: 'kept' });
+const server = await startFakeServer({ traces, format: 'vllm' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-eval-'));
 writeFileSync(join(dir, 'd.json'), JSON.stringify(data));
 const t0 = performance.now();

@@ -29,7 +29,7 @@ function runCli(args: string[], killWhen?: () => boolean): Promise<{ code: numbe
 describe('anytime eval as a process', () => {
   it('loses nothing when SIGKILLed mid-run: the rerun completes every sample exactly once', async () => {
     const traces = { P1: trace(9, true, { at: 4, answer: '3' }), P2: trace(20, false, { at: 7, answer: '5' }), P3: trace(4, true), P4: trace(3, true, { at: 2, answer: '2' }) };
-    const server = await startFakeServer({ traces, stopToken: 'kept', delayMs: 30 });
+    const server = await startFakeServer({ traces, format: 'llama.cpp', delayMs: 30 });
     servers.push(server);
     const dir = mkdtempSync(join(tmpdir(), 'anytime-kill-'));
     const data = join(dir, 'data.json');

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runEvalCommand } from '../src/cli/eval.js';
 import { readResults } from '../src/eval/results.js';
 import { DEFAULT_PROMPT_TEMPLATE } from '../src/eval/planner.js';
-import { startFakeServer, trace, type FakeServer, type FakeServerOptions } from './eval-fake-server.js';
+import { FORMATS, startFakeServer, trace, type FakeServer, type FakeServerOptions } from './eval-fake-server.js';
 
 // Four problems, budgets 3/6/9/12, A = 2 summaries. Scores by hand (see each trace):
 //   P1: 9 thinking tokens + </think> = length 10, answer token at 4   -> [0, 1, 1, 1], 4 prefixes
@@ -16,7 +16,7 @@ import { startFakeServer, trace, type FakeServer, type FakeServerOptions } from 
 //   P4: 3 tokens + </think> = length 4, answer token at 2             -> [1, 1, 1, 1], 2 prefixes (6, 9, 12 merged)
 const TRACES: FakeServerOptions['traces'] = {
   P1: trace(9, true, { at: 4, answer: '3' }),
-  P2: { ...trace(20, false, { at: 7, answer: '5' }), wrongChoices: (i) => i % 2 === 1 },
+  P2: { ...trace(20, false, { at: 7, answer: '5' }), wrongChoices: (i: number) => i % 2 === 1 },
   P3: trace(4, true),
   P4: trace(3, true, { at: 2, answer: '2' }),
 };
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 async function fake(opts: Partial<FakeServerOptions> = {}): Promise<FakeServer> {
-  const s = await startFakeServer({ traces: TRACES, stopToken: 'dropped', ...opts });
+  const s = await startFakeServer({ traces: TRACES, ...opts });
   servers.push(s);
   return s;
 }
@@ -62,12 +62,12 @@ function baseArgs(url: string, data: string, out: string, extra: string[] = []):
 const summaryOf = (out: string) => JSON.parse(readFileSync(out, 'utf8'));
 
 describe('anytime eval against a fake OpenAI-compatible server', () => {
-  it('computes per-budget accuracy, anytime score and merged summary requests exactly', async () => {
-    for (const stopToken of ['dropped', 'kept'] as const) {
-      const server = await fake({ stopToken });
+  it('computes per-budget accuracy, anytime score and merged summary requests exactly, in every server format', async () => {
+    for (const format of FORMATS) {
+      const server = await fake({ format });
       const { data, out, dir } = workdir();
       const { code, log } = await cli(baseArgs(server.url, data, out, ['--prior', 'linear', '--concurrency', '3']));
-      expect(code, log).toBe(0);
+      expect(code, `${format}: ${log}`).toBe(0);
       const s = summaryOf(out);
       expect(s.budgets).toEqual([3, 6, 9, 12]);
       expect(s.accuracy).toEqual(ACCURACY);
@@ -233,8 +233,8 @@ describe('anytime eval against a fake OpenAI-compatible server', () => {
   it('prints usage for --help', async () => {
     const { code, log } = await cli(['--help']);
     expect(code).toBe(0);
-    expect(log).toMatch(/^usage: anytime eval --base-url URL --model NAME --data FILE --out FILE/);
-    for (const opt of ['--budgets', '--budget-count', '--samples', '--summaries', '--temperature', '--concurrency', '--prior', '--prompt-template', '--force-cut', '--force-answer', '--limit', '--seed', '--timeout-ms', '--retries']) {
+    expect(log).toMatch(/^usage: anytime eval --base-url URL \[--base-url URL …\] --model NAME --data FILE --out FILE/);
+    for (const opt of ['--forcing', '--compare', '--resamples', '--budgets', '--budget-count', '--samples', '--summaries', '--temperature', '--concurrency', '--prior', '--prompt-template', '--force-cut', '--force-answer', '--limit', '--seed', '--timeout-ms', '--retries']) {
       expect(log).toContain(opt);
     }
   });

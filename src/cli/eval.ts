@@ -8,18 +8,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AnytimeInputError, checkOneOf, fail } from '../core/errors.js';
 import { PRIOR_KINDS, type PriorKind } from '../core/budget.js';
-import { CompletionsClient, EvalServerError } from '../eval/client.js';
+import { EvalServerError } from '../eval/client.js';
+import { compareRuns, comparisonPlotSvg, formatComparison, loadRun } from '../eval/compare.js';
 import { loadProblems } from '../eval/data.js';
-import {
-  DEFAULT_FORCE_ANSWER,
-  DEFAULT_FORCE_CUT,
-  DEFAULT_PROMPT_TEMPLATE,
-  DEFAULT_SUMMARY_TOKENS,
-  DEFAULT_THINK_END,
-  renderPrompt,
-  resolveBudgets,
-} from '../eval/planner.js';
+import { DEFAULT_FORCE_ANSWER, DEFAULT_FORCE_CUT, DEFAULT_SUMMARY_TOKENS, DEFAULT_THINK_END, renderPrompt, resolveBudgets } from '../eval/planner.js';
 import { accuracyPlotSvg } from '../eval/plot.js';
+import { ServerPool } from '../eval/pool.js';
+import { FORCING_PRESETS, QWEN3_EARLY_EXIT, forcingStrings, type ForcingPreset } from '../eval/presets.js';
 import { aggregate, formatAggregate } from '../eval/results.js';
 import { runEval, runIdentity, type EvalSettings, type Grader } from '../eval/runner.js';
 import { ProgressBar } from '../util/progress.js';
@@ -28,17 +23,28 @@ import { gradeSummary } from '../verify/index.js';
 
 export const summary = 'anytime evaluation of a model on an OpenAI-compatible server (vLLM, SGLang, llama.cpp)';
 
-const USAGE = `usage: anytime eval --base-url URL --model NAME --data FILE --out FILE [options]
+const USAGE = `usage: anytime eval --base-url URL [--base-url URL …] --model NAME --data FILE --out FILE [options]
+       anytime eval --compare A.json B.json [--out FILE] [--prior KIND]
 
 Generates one thinking trace per sample up to --max-budget tokens (POST /v1/completions with
 logprobs, so cuts are exact token counts), forces a summary at each budget (the trace cut at b
-tokens + "${esc(DEFAULT_FORCE_CUT)}" + "${esc(DEFAULT_FORCE_ANSWER)}", or only the answer header when the trace
-finished before b; budgets past a finished trace's end share one request), grades the
-\\boxed{} answers, and reports accuracy per budget, the anytime score, final accuracy and mean
-thinking length. A finished trace's length counts its end-of-thinking as one token.
+tokens + the forcing preset's cut suffix + its answer header, or only the answer header when the
+trace finished before b; budgets past a finished trace's end share one request), grades the
+\\boxed{} answers, and reports accuracy per budget with its standard error and 95% bootstrap
+interval, the anytime score, final accuracy, pass@k (with --summaries > 1), thinking length, and
+counts of cut traces, traces ended by end-of-sequence, unparseable summaries and unaligned samples.
+
+Thinking length (the same budgets on vLLM and llama.cpp for the same tokenizer): generated
+tokens, where the end-of-thinking counts as one token however many tokens spell it, and a trace
+that ends on end-of-sequence without closing its thinking counts that token (its cuts at
+budgets ≥ its length end in end-of-sequence and score 0). A cut keeps the characters its tokens
+complete. A response that does not determine a cut exactly is marked unaligned, reported, and
+not scored.
 
 required:
-  --base-url URL         server root or its /v1 URL, e.g. http://127.0.0.1:8000
+  --base-url URL         server root or its /v1 URL, e.g. http://127.0.0.1:8000; give it once per
+                         replica of the model to spread the work (a dead replica's requests go
+                         to the others; results do not depend on which replica answers)
   --model NAME           model name as the server knows it
   --data FILE            JSON array or JSONL of {"problem": ..., "answer": ...} (optional "id")
   --out FILE             summary JSON; FILE.samples.jsonl (per-sample results, resumable)
@@ -52,23 +58,34 @@ budgets:
 
 sampling:
   --samples k            thinking traces per problem (default 1)
-  --summaries A          summaries per budget (default 1)
+  --summaries A          summaries per budget (default 1; > 1 also reports pass@k)
   --summary-tokens N     summary cap (default ${DEFAULT_SUMMARY_TOKENS})
   --temperature T        (default 0.6)     --top-p P (default: server's)
   --seed S               base of per-request seeds (default 0; "none" sends no seed)
   --limit N              first N problems only
 
-prompt (\\n, \\t and \\\\ are unescaped; @FILE reads the text from a file):
-  --prompt-template T    with {problem}; default: DeepSeek-R1 chat format, thinking opened
-  --force-cut S          after a cut trace (default "${esc(DEFAULT_FORCE_CUT)}")
-  --force-answer S       answer header (default "${esc(DEFAULT_FORCE_ANSWER)}")
+forcing (\\n, \\t and \\\\ are unescaped; @FILE reads the text from a file):
+  --forcing PRESET       ${FORCING_PRESETS.join(' | ')} (default r1):
+                           r1     DeepSeek-R1 prompt, cut suffix "${esc(DEFAULT_FORCE_CUT)}", answer header "${esc(DEFAULT_FORCE_ANSWER)}" (the paper's)
+                           qwen3  Qwen3 ChatML prompt, cut suffix "\\n\\n${QWEN3_EARLY_EXIT}\\n</think>", answer header "\\n\\n"
+                           custom r1's prompt and header with your --force-cut
+  --prompt-template T    with {problem}; overrides the preset's prompt
+  --force-cut S          after a cut trace; overrides the preset's
+  --force-answer S       answer header; overrides the preset's
   --think-end S          end-of-thinking string the thinking stops on (default "${DEFAULT_THINK_END}")
 
 server:
-  --concurrency C        requests in flight (default 8)
+  --concurrency C        requests in flight per server (default 8)
   --timeout-ms MS        per request attempt (default 600000)
-  --retries R            retries on 429, 5xx, timeouts (default 5; backoff doubles from --retry-base-ms, default 1000)
+  --retries R            retries on 429, 5xx, timeouts, dead servers (default 5; backoff doubles from --retry-base-ms, default 1000)
   --save-thinking        keep the thinking text in the samples file
+  --resamples N          bootstrap resamples for the intervals (default 2000)
+
+compare:
+  --compare A.json B.json  paired per-budget difference A − B of two runs (summary JSONs or their
+                           .samples.jsonl) with 95% intervals (paired bootstrap over the shared
+                           questions); refuses runs with different questions or budgets. Writes
+                           --out (default A-vs-B.json next to A) and its .svg
 
 exit codes: 0 done, 2 bad arguments or data, 3 server error, 130 interrupted (rerun to resume)`;
 
@@ -109,7 +126,10 @@ function listArg(name: string, value: string): number[] {
 }
 
 const OPTIONS = {
-  'base-url': { type: 'string' },
+  'base-url': { type: 'string', multiple: true },
+  forcing: { type: 'string' },
+  compare: { type: 'boolean' },
+  resamples: { type: 'string' },
   model: { type: 'string' },
   data: { type: 'string' },
   out: { type: 'string' },
@@ -138,7 +158,7 @@ const OPTIONS = {
 
 /** Everything `run` needs, checked; built before any request is sent. */
 export interface EvalCommand {
-  baseUrl: string;
+  baseUrls: string[];
   dataPath: string;
   out: string;
   resultsPath: string;
@@ -149,29 +169,53 @@ export interface EvalCommand {
   timeoutMs: number;
   retries: number;
   backoffMs: number;
+  resamples: number;
   settings: EvalSettings;
 }
 
+/** `--compare A B`: the two runs, where to write, the prior of the anytime difference. */
+export interface CompareCommand {
+  compare: [string, string];
+  out: string;
+  prior: PriorKind;
+  resamples: number;
+}
+
 /** Parses and checks the command line (throws AnytimeInputError naming the option). */
-export function parseEvalArgs(argv: string[]): EvalCommand | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+export function parseEvalArgs(argv: string[]): EvalCommand | CompareCommand | 'help' {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
   } catch (e) {
     throw new AnytimeInputError('arguments', `${(e as Error).message}; see anytime eval --help`);
   }
   if (values.help) return 'help';
   const str = (k: keyof typeof OPTIONS) => values[k] as string | undefined;
-  for (const k of ['base-url', 'model', 'data', 'out'] as const) if (!str(k)) fail(`--${k}`, 'is required; see anytime eval --help');
-  const baseUrl = str('base-url')!;
-  if (!/^https?:\/\/[^/]+/.test(baseUrl)) fail('--base-url', `must be an http(s) URL such as http://127.0.0.1:8000, got '${baseUrl}'`);
+  const prior = (str('prior') ?? 'uniform') as PriorKind;
+  checkOneOf('--prior', prior, PRIOR_KINDS);
+  const resamples = numberArg('--resamples', str('resamples'), 2000, 'positive-int');
+  if (resamples < 10) fail('--resamples', `must be ≥ 10, got ${resamples}`);
+
+  if (values.compare) {
+    if (positionals.length !== 2) fail('--compare', `takes two result files (A.json B.json), got ${positionals.length}: ${JSON.stringify(positionals)}`);
+    const [a, b] = positionals;
+    const stemOf = (p: string) => p.replace(/\.samples\.jsonl$|\.json$/, '');
+    const out = str('out') ?? `${stemOf(a)}-vs-${stemOf(b).split('/').pop()}.json`;
+    return { compare: [a, b], out: out.endsWith('.json') ? out : `${out}.json`, prior, resamples };
+  }
+  if (positionals.length > 0) fail('arguments', `unexpected argument '${positionals[0]}'; see anytime eval --help`);
+  const baseUrls = (values['base-url'] as string[] | undefined) ?? [];
+  for (const k of ['model', 'data', 'out'] as const) if (!str(k)) fail(`--${k}`, 'is required; see anytime eval --help');
+  if (baseUrls.length === 0) fail('--base-url', 'is required; see anytime eval --help');
+  for (const url of baseUrls) if (!/^https?:\/\/[^/]+/.test(url)) fail('--base-url', `must be an http(s) URL such as http://127.0.0.1:8000, got '${url}'`);
+  const duplicate = baseUrls.find((u, i) => baseUrls.indexOf(u) !== i);
+  if (duplicate) fail('--base-url', `'${duplicate}' is given twice; give each replica once (use --concurrency for more requests per server)`);
 
   const maxBudget = numberArg('--max-budget', str('max-budget'), 8000, 'positive-int');
   const budgetList = str('budgets') === undefined ? undefined : listArg('--budgets', str('budgets')!);
   const budgetCount = str('budget-count') === undefined ? undefined : numberArg('--budget-count', str('budget-count'), 0, 'positive-int');
   const budgets = resolveBudgets(maxBudget, { budgets: budgetList, count: budgetCount });
-  const prior = (str('prior') ?? 'uniform') as PriorKind;
-  checkOneOf('--prior', prior, PRIOR_KINDS);
 
   const temperature = numberArg('--temperature', str('temperature'), 0.6, 'number');
   if (temperature < 0) fail('--temperature', `must be ≥ 0, got ${temperature}`);
@@ -180,19 +224,22 @@ export function parseEvalArgs(argv: string[]): EvalCommand | 'help' {
   const seed = str('seed') === 'none' ? null : numberArg('--seed', str('seed'), 0, 'nonneg-int');
   const limitArg = str('limit') === undefined ? null : numberArg('--limit', str('limit'), 0, 'positive-int');
 
-  const strings = {
-    promptTemplate: textArg('--prompt-template', str('prompt-template'), DEFAULT_PROMPT_TEMPLATE),
-    forceCut: textArg('--force-cut', str('force-cut'), DEFAULT_FORCE_CUT),
-    forceAnswer: textArg('--force-answer', str('force-answer'), DEFAULT_FORCE_ANSWER),
-    thinkEnd: textArg('--think-end', str('think-end'), DEFAULT_THINK_END),
-  };
+  const preset = (str('forcing') ?? 'r1') as ForcingPreset;
+  checkOneOf('--forcing', preset, FORCING_PRESETS);
+  const given = (name: keyof typeof OPTIONS, flag: string) => (str(name) === undefined ? undefined : textArg(flag, str(name), ''));
+  const strings = forcingStrings(preset, {
+    promptTemplate: given('prompt-template', '--prompt-template'),
+    forceCut: given('force-cut', '--force-cut'),
+    forceAnswer: given('force-answer', '--force-answer'),
+    thinkEnd: given('think-end', '--think-end'),
+  });
   renderPrompt(strings.promptTemplate, ''); // checks the {problem} placeholder
   if (strings.thinkEnd === '') fail('--think-end', 'must not be empty');
 
   const out = str('out')!;
   const stem = out.endsWith('.json') ? out.slice(0, -'.json'.length) : out;
   return {
-    baseUrl,
+    baseUrls,
     dataPath: str('data')!,
     out: out.endsWith('.json') ? out : `${out}.json`,
     resultsPath: `${stem}.samples.jsonl`,
@@ -203,6 +250,7 @@ export function parseEvalArgs(argv: string[]): EvalCommand | 'help' {
     timeoutMs: numberArg('--timeout-ms', str('timeout-ms'), 600_000, 'positive-int'),
     retries: numberArg('--retries', str('retries'), 5, 'nonneg-int'),
     backoffMs: numberArg('--retry-base-ms', str('retry-base-ms'), 1000, 'nonneg-int'),
+    resamples,
     settings: {
       model: str('model')!,
       maxBudget,
@@ -227,11 +275,24 @@ export interface EvalRunHooks {
   progressStream?: NodeJS.WritableStream;
 }
 
+/** `--compare`: prints and plots A − B; returns the exit code. */
+async function runCompare(cmd: CompareCommand, log: (line: string) => void): Promise<number> {
+  const a = loadRun(cmd.compare[0], '--compare A');
+  const b = loadRun(cmd.compare[1], '--compare B');
+  const c = compareRuns(a, b, { prior: cmd.prior, resamples: cmd.resamples });
+  const plot = cmd.out.replace(/\.json$/, '.svg');
+  writeJsonAtomic(cmd.out, { ...c, files: { a: a.path, b: b.path }, plot });
+  writeFileAtomic(plot, await comparisonPlotSvg(c));
+  log(formatComparison(c));
+  log(`wrote ${cmd.out}, ${plot}`);
+  return 0;
+}
+
 /** Runs the command; returns the exit code. */
 export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): Promise<number> {
   const log = hooks.log ?? ((line: string) => console.log(line));
   const warn = hooks.log ?? ((line: string) => console.error(line));
-  let cmd: EvalCommand | 'help';
+  let cmd: EvalCommand | CompareCommand | 'help';
   let problems;
   let dataSha256: string;
   try {
@@ -240,6 +301,7 @@ export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): 
       log(USAGE);
       return 0;
     }
+    if ('compare' in cmd) return await runCompare(cmd, log);
     problems = loadProblems(cmd.dataPath);
     if (cmd.limit !== null) problems = problems.slice(0, cmd.limit);
     dataSha256 = createHash('sha256').update(readFileSync(cmd.dataPath)).digest('hex');
@@ -253,48 +315,57 @@ export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): 
 
   const { settings } = cmd;
   const identity = runIdentity(settings, { path: cmd.dataPath, sha256: dataSha256 }, cmd.limit);
-  const client = new CompletionsClient({
-    baseUrl: cmd.baseUrl,
+  const pool = new ServerPool({
+    baseUrls: cmd.baseUrls,
     timeoutMs: cmd.timeoutMs,
     retries: cmd.retries,
     backoffMs: cmd.backoffMs,
     concurrency: cmd.concurrency,
     onRetry: ({ attempt, delayMs, reason }) => warn(`retry ${attempt}/${cmd.retries} in ${delayMs} ms: ${reason}`),
+    onServerDown: ({ server, restMs }) => warn(`server ${server} is not answering; its requests go to the other servers (retried in ${restMs} ms)`),
   });
+  pool.model = settings.model;
   let bar: ProgressBar | null = null;
   let correctAtMax = 0;
+  let scored = 0;
   try {
-    const models = await client.listModels(hooks.signal);
-    if (models.length > 0 && !models.includes(settings.model)) warn(`warning: the server lists models ${JSON.stringify(models)}, not '${settings.model}'`);
+    const { models, down } = await pool.listModels(hooks.signal);
+    for (const d of down) warn(`warning: ${d.reason}; going on with the other servers`);
+    if (models.length > 0 && !models.includes(settings.model)) warn(`warning: the servers list models ${JSON.stringify(models)}, not '${settings.model}'`);
     const result = await runEval({
       problems,
       settings,
       identity,
-      client,
+      client: pool,
       grade: hooks.grade ?? gradeSummary,
       resultsPath: cmd.resultsPath,
-      concurrency: cmd.concurrency,
+      concurrency: cmd.concurrency * cmd.baseUrls.length,
       signal: hooks.signal,
       onStart: ({ total, resumed }) => {
         if (resumed > 0) warn(`resuming: ${resumed} samples already in ${cmd.resultsPath}, ${total} to go`);
         bar = new ProgressBar({ label: 'eval', total, unit: 'sample', stream: hooks.progressStream });
       },
       onSample: (record, { done }) => {
-        correctAtMax += record.scores[record.scores.length - 1];
-        bar!.update(done, `acc@${settings.maxBudget}=${(correctAtMax / done).toFixed(3)} len=${record.thinkingLength}`);
+        if (record.unaligned === null) {
+          scored++;
+          correctAtMax += record.scores[record.scores.length - 1];
+        }
+        bar!.update(done, `acc@${settings.maxBudget}=${scored > 0 ? (correctAtMax / scored).toFixed(3) : '-'} len=${record.thinkingLength}`);
       },
     });
-    const agg = aggregate(result.records, settings.budgets, cmd.prior);
-    const fallbacks = result.records.filter((r) => r.alignmentFallback).length;
-    if (fallbacks > 0) warn(`warning: ${fallbacks} traces had token strings that do not spell the returned text; their prefixes join the token strings`);
+    const agg = aggregate(result.records, settings.budgets, cmd.prior, { resamples: cmd.resamples });
+    if (agg.counts.unaligned > 0) {
+      warn(`warning: ${agg.counts.unaligned} of ${agg.count} samples could not be cut exactly and are not scored (see "unaligned" in ${cmd.resultsPath})`);
+    }
     writeJsonAtomic(cmd.out, {
       identity,
       ...agg,
-      requests: { attempts: client.stats.attempts, retries: client.stats.retries },
+      requests: { attempts: pool.stats.attempts, retries: pool.stats.retries },
+      servers: pool.roots,
       samplesFile: cmd.resultsPath,
       plot: cmd.plotPath,
     });
-    writeFileAtomic(cmd.plotPath, await accuracyPlotSvg([{ name: settings.model, aggregate: agg }], `Accuracy vs thinking budget (${problems.length} problems)`));
+    writeFileAtomic(cmd.plotPath, await accuracyPlotSvg([{ name: settings.model, aggregate: agg }], `Accuracy vs thinking budget (${agg.problems} problems)`));
     log(formatAggregate(agg));
     log(`wrote ${cmd.out}, ${cmd.resultsPath}, ${cmd.plotPath}`);
     return 0;

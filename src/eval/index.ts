@@ -14,16 +14,23 @@ export {
   type PromptStrings,
   type SummaryJob,
 } from './planner.js';
-export { parseThinking, type ThinkingTrace } from './trace.js';
+export { readThinking, type ThinkingTrace, type TokenizerCalls } from './trace.js';
+export { alignTokenStrings, readLlamaEntries, readTokenIds, readTokenStrings, type TokenLayout, type ServerFormat, type TraceEnd } from './formats.js';
+export { ServerPool, type Completer, type PoolOptions } from './pool.js';
+export { FORCING_PRESETS, QWEN3_EARLY_EXIT, forcingStrings, type ForcingPreset } from './presets.js';
 export { evaluateSample, runEval, runIdentity, type Grader, type EvalSettings, type RunEvalOptions, type RunEvalResult } from './runner.js';
 export {
   aggregate,
+  passAtK,
+  passKs,
+  questionValues,
   formatAggregate,
   identityDiff,
   openResults,
   readResults,
   RESULTS_VERSION,
   type EvalAggregate,
+  type Estimate,
   type RunHeader,
   type RunIdentity,
   type SampleRecord,

@@ -11,10 +11,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fail } from '../core/errors.js';
 import { makePrior, type PriorKind } from '../core/budget.js';
-import { accuracyByBudget, anytimeScore } from '../core/metrics.js';
+import { anytimeScore } from '../core/metrics.js';
+import { bootstrapMeans, clusteredMean, type Interval } from '../core/stats.js';
 import { writeFileAtomic } from '../util/fs.js';
+import type { ServerFormat } from './formats.js';
 
-export const RESULTS_VERSION = 1;
+/** 2: records carry the server format, generated tokens and why a sample is unaligned. */
+export const RESULTS_VERSION = 2;
 
 /** Arguments that change a sample's result; two runs may share a file only if these match. */
 export interface RunIdentity {
@@ -48,7 +51,10 @@ export interface GradedSummary {
   text: string;
   finishReason: string | null;
   score: 0 | 1;
+  /** The grader found an answer (`\boxed{}`) to read. */
   formatted: boolean;
+  /** The summary wrote the end-of-thinking again (more than one in all: scores 0, §1). */
+  extraThinkEnd: boolean;
   extracted: string | null;
 }
 
@@ -69,12 +75,17 @@ export interface SampleRecord {
   id: string;
   /** 0-based sample number for this problem. */
   sample: number;
+  /** Per-token layout the server answered in. */
+  format: ServerFormat;
+  /** Tokens the server generated for the thinking (stop and end-of-sequence tokens included). */
+  generated: number;
+  /** Thinking length (the convention of ./trace.ts: the end-of-thinking or end-of-sequence counts as one token). */
   thinkingLength: number;
   finished: boolean;
   eos: boolean;
-  thinkEndAdded: boolean;
-  alignmentFallback: boolean;
-  /** Mean summary score at each budget (same order as the header's budgets). */
+  /** Why the response does not determine the cuts exactly; such a sample is not scored. */
+  unaligned: string | null;
+  /** Mean summary score at each budget (same order as the header's budgets); empty when unaligned. */
   scores: number[];
   groups: SummaryGroupRecord[];
   /** Thinking text, only with --save-thinking. */
@@ -170,76 +181,198 @@ export function openResults(path: string, identity: RunIdentity): { done: Map<st
   return { done };
 }
 
+/** Unbiased pass@k from `n` samples with `c` correct: `1 − C(n−c, k) / C(n, k)` (Chen et al. 2021, Codex). */
+export function passAtK(n: number, c: number, k: number): number {
+  if (!Number.isInteger(n) || !Number.isInteger(c) || !Number.isInteger(k) || n < 1 || c < 0 || c > n || k < 1 || k > n) {
+    fail('passAtK', `needs integers 0 ≤ c ≤ n and 1 ≤ k ≤ n, got n=${n}, c=${c}, k=${k}`);
+  }
+  if (n - c < k) return 1;
+  // C(n−c, k) / C(n, k) = Π_{i=n−c+1..n} (1 − k/i), stable for large n.
+  let ratio = 1;
+  for (let i = n - c + 1; i <= n; i++) ratio *= 1 - k / i;
+  return 1 - ratio;
+}
+
+/** The k reported for A summaries: 1..A when A ≤ 8, else powers of two and A. */
+export function passKs(summaries: number): number[] {
+  if (summaries <= 8) return Array.from({ length: summaries }, (_, i) => i + 1);
+  const ks: number[] = [];
+  for (let k = 1; k < summaries; k *= 2) ks.push(k);
+  return [...ks, summaries];
+}
+
+/** A mean with its standard error (over questions) and a bootstrap percentile interval. */
+export interface Estimate {
+  mean: number;
+  /** Standard error over questions (samples of one question are correlated: `clusteredMean`). */
+  se: number;
+  /** 95% percentile bootstrap interval over questions (`bootstrapMeans`). */
+  lo: number;
+  hi: number;
+}
+
 export interface EvalAggregate {
   budgets: number[];
   prior: { kind: PriorKind; probs: number[] };
-  /** Samples aggregated (problems × samples). */
+  /** Samples in the file, and those scored (the others are unaligned). */
   count: number;
+  scored: number;
+  /** Questions with at least one scored sample. */
   problems: number;
-  /** Mean score at each budget. */
+  /** Mean score at each budget (over scored samples). */
   accuracy: number[];
-  /** Standard error of the accuracy at each budget, over problems (samples averaged per problem). */
+  /** Standard error of the accuracy at each budget, over questions. */
   stderr: number[];
-  /** Σ_j p_j · accuracy_j. */
+  /** 95% bootstrap interval of the accuracy at each budget. */
+  ci: { lo: number; hi: number }[];
+  /** Σ_j p_j · accuracy_j, with its interval. */
   anytime: number;
+  anytimeCi: { lo: number; hi: number };
   /** Accuracy at the largest budget. */
   final: number;
-  /** Mean thinking tokens at the cap (end-of-thinking included). */
+  /** pass@k at each budget for each reported k (only when summaries > 1). */
+  passAtK: { k: number; byBudget: Estimate[] }[];
+  /** Mean thinking length (convention of ./trace.ts). */
   meanThinkingLength: number;
-  /** Fraction of traces that closed their thinking within the cap. */
+  /** Fraction of scored traces that closed their thinking within the cap. */
   finishedFraction: number;
-  /** Fraction of summaries with a parseable answer (a `\boxed{}`) among those requested. */
+  /** Fraction of requested summaries with a parseable answer (a `\boxed{}`). */
   formattedFraction: number;
+  counts: {
+    /** Scored traces cut mid-thinking at each budget (longer than it, or never closed). */
+    cutAtBudget: number[];
+    /** Scored traces that ended on end-of-sequence without closing their thinking. */
+    eosEnded: number;
+    /** Summaries without an answer to read. */
+    unparseableSummaries: number;
+    /** Summaries that wrote the end-of-thinking again (scored 0). */
+    extraThinkEndSummaries: number;
+    /** Samples whose response does not determine the cuts (not scored), and why. */
+    unaligned: number;
+    unalignedReasons: { reason: string; count: number }[];
+  };
 }
 
-/** Accuracy per budget, anytime score under `prior`, final accuracy and mean thinking length. */
-export function aggregate(records: SampleRecord[], budgets: number[], priorKind: PriorKind): EvalAggregate {
-  if (records.length === 0) fail('results', 'no samples to aggregate');
-  const prior = makePrior(priorKind, budgets);
-  const accuracy = accuracyByBudget(records.map((r) => r.scores));
-  // Standard error over problems: samples of one problem are averaged first (they are not independent draws of the benchmark).
-  const perProblem = new Map<number, number[][]>();
-  for (const r of records) perProblem.set(r.problem, [...(perProblem.get(r.problem) ?? []), r.scores]);
-  const problemMeans = [...perProblem.values()].map((rows) => accuracyByBudget(rows));
-  const P = problemMeans.length;
-  const stderr = budgets.map((_, j) => {
-    if (P < 2) return 0;
-    const mean = problemMeans.reduce((a, m) => a + m[j], 0) / P;
-    const variance = problemMeans.reduce((a, m) => a + (m[j] - mean) ** 2, 0) / (P - 1);
-    return Math.sqrt(variance / P);
+/** Per-question rows of scored records: `[question][sample]` of `pick(record)`. */
+function byQuestion<T>(records: SampleRecord[], pick: (r: SampleRecord) => T): T[][] {
+  const groups = new Map<number, T[]>();
+  for (const r of records) groups.set(r.problem, [...(groups.get(r.problem) ?? []), pick(r)]);
+  return [...groups.keys()].sort((a, b) => a - b).map((q) => groups.get(q)!);
+}
+
+/** Per question: mean score at each budget, then the anytime score under `probs` (for the bootstrap). */
+export function questionValues(records: SampleRecord[], probs: number[]): { questions: number[]; values: number[][] } {
+  const scored = records.filter((r) => r.unaligned === null);
+  const ids = [...new Set(scored.map((r) => r.problem))].sort((a, b) => a - b);
+  const rows = byQuestion(scored, (r) => r.scores);
+  const values = rows.map((samples) => {
+    const means = samples[0].map((_, j) => samples.reduce((a, s) => a + s[j], 0) / samples.length);
+    return [...means, means.reduce((a, m, j) => a + probs[j] * m, 0)];
   });
+  return { questions: ids, values };
+}
+
+/** Accuracy per budget with intervals, anytime score, pass@k and counts, from a run's records. */
+export function aggregate(records: SampleRecord[], budgets: number[], priorKind: PriorKind, opts: { resamples?: number; seed?: number } = {}): EvalAggregate {
+  if (records.length === 0) fail('results', 'no samples to aggregate');
+  const scored = records.filter((r) => r.unaligned === null);
+  if (scored.length === 0) fail('results', `none of the ${records.length} samples could be aligned exactly (first reason: ${records[0].unaligned}); nothing to score`);
+  const prior = makePrior(priorKind, budgets);
+  const m = budgets.length;
+  const perBudget = budgets.map((_, j) => clusteredMean(byQuestion(scored, (r) => r.scores[j])));
+  const accuracy = perBudget.map((e) => e.mean);
+  const P = perBudget[0].clusters;
+  const se = (x: number) => (Number.isFinite(x) ? x : 0);
+  const { values } = questionValues(scored, prior.probs);
+  const intervals: Interval[] = bootstrapMeans([values], { resamples: opts.resamples ?? 2000, seed: opts.seed ?? 0 });
+
+  const summariesPer = Math.max(0, ...scored.flatMap((r) => r.groups.map((g) => g.summaries.length)));
+  const passAtKRows = summariesPer > 1
+    ? passKs(summariesPer).map((k) => {
+        // pass@k of one sample at budget j: from the summaries of the prefix that budget uses.
+        const perSample = (r: SampleRecord, j: number): number => {
+          const g = r.groups.find((x) => x.budgetIndices.includes(j))!;
+          if (g.scoresZero) return 0;
+          const c = g.summaries.reduce((a, x) => a + x.score, 0);
+          return passAtK(g.summaries.length, c, Math.min(k, g.summaries.length));
+        };
+        const kValues = byQuestion(scored, (r) => budgets.map((_, j) => perSample(r, j)));
+        const kIntervals = bootstrapMeans([kValues.map((samples) => budgets.map((_, j) => samples.reduce((a, s) => a + s[j], 0) / samples.length))], {
+          resamples: opts.resamples ?? 2000,
+          seed: opts.seed ?? 0,
+        });
+        return {
+          k,
+          byBudget: budgets.map((_, j) => {
+            const e = clusteredMean(kValues.map((samples) => samples.map((s) => s[j])));
+            return { mean: e.mean, se: se(e.se), lo: kIntervals[j].lo, hi: kIntervals[j].hi };
+          }),
+        };
+      })
+    : [];
+
   let formatted = 0;
   let summaries = 0;
-  for (const r of records) for (const g of r.groups) for (const s of g.summaries) {
+  let extra = 0;
+  for (const r of scored) for (const g of r.groups) for (const x of g.summaries) {
     summaries++;
-    if (s.formatted) formatted++;
+    if (x.formatted) formatted++;
+    if (x.extraThinkEnd) extra++;
   }
+  const reasons = new Map<string, number>();
+  for (const r of records) if (r.unaligned !== null) reasons.set(r.unaligned, (reasons.get(r.unaligned) ?? 0) + 1);
   return {
     budgets,
     prior: { kind: priorKind, probs: prior.probs },
     count: records.length,
+    scored: scored.length,
     problems: P,
     accuracy,
-    stderr,
+    stderr: perBudget.map((e) => se(e.se)),
+    ci: budgets.map((_, j) => ({ lo: intervals[j].lo, hi: intervals[j].hi })),
     anytime: anytimeScore(accuracy, prior),
-    final: accuracy[accuracy.length - 1],
-    meanThinkingLength: records.reduce((a, r) => a + r.thinkingLength, 0) / records.length,
-    finishedFraction: records.filter((r) => r.finished).length / records.length,
+    anytimeCi: { lo: intervals[m].lo, hi: intervals[m].hi },
+    final: accuracy[m - 1],
+    passAtK: passAtKRows,
+    meanThinkingLength: scored.reduce((a, r) => a + r.thinkingLength, 0) / scored.length,
+    finishedFraction: scored.filter((r) => r.finished).length / scored.length,
     formattedFraction: summaries > 0 ? formatted / summaries : 0,
+    counts: {
+      cutAtBudget: budgets.map((_, j) => scored.filter((r) => r.groups.some((g) => g.budgetIndices.includes(j) && g.cut && !g.scoresZero)).length),
+      eosEnded: scored.filter((r) => r.eos).length,
+      unparseableSummaries: summaries - formatted,
+      extraThinkEndSummaries: extra,
+      unaligned: records.length - scored.length,
+      unalignedReasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+    },
   };
 }
 
-/** A fixed-width table of accuracy per budget, for the terminal. */
+/** A fixed-width table of accuracy per budget with intervals and counts, for the terminal. */
 export function formatAggregate(agg: EvalAggregate): string {
-  const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
-  const lines = ['budget  accuracy  ±stderr  prior'];
-  agg.budgets.forEach((b, j) => lines.push(`${String(b).padStart(6)}  ${pct(agg.accuracy[j])}%   ${pct(agg.stderr[j])}%  ${agg.prior.probs[j].toFixed(3)}`));
+  const pct = (x: number) => (100 * x).toFixed(1);
+  const ks = agg.passAtK.map((p) => p.k).filter((k) => k > 1);
+  const header = ['budget', 'accuracy', '±se', '95% CI', 'cut', 'prior', ...ks.map((k) => `pass@${k}`)];
+  const rows = agg.budgets.map((b, j) => [
+    String(b),
+    `${pct(agg.accuracy[j])}%`,
+    pct(agg.stderr[j]),
+    `${pct(agg.ci[j].lo)}–${pct(agg.ci[j].hi)}`,
+    String(agg.counts.cutAtBudget[j]),
+    agg.prior.probs[j].toFixed(3),
+    ...ks.map((k) => `${pct(agg.passAtK.find((p) => p.k === k)!.byBudget[j].mean)}%`),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((x, c) => x.padStart(widths[c])).join('  ');
+  const lines = [line(header), ...rows.map(line)];
   lines.push(
-    `anytime accuracy (${agg.prior.kind} prior): ${pct(agg.anytime).trim()}%`,
-    `final accuracy (budget ${agg.budgets[agg.budgets.length - 1]}): ${pct(agg.final).trim()}%`,
-    `mean thinking length: ${agg.meanThinkingLength.toFixed(1)} tokens; finished ${pct(agg.finishedFraction).trim()}% of traces; ` +
-      `${pct(agg.formattedFraction).trim()}% of summaries had an answer`,
-    `samples: ${agg.count} (${agg.problems} problems)`,
+    `anytime accuracy (${agg.prior.kind} prior): ${pct(agg.anytime)}% (95% CI ${pct(agg.anytimeCi.lo)}–${pct(agg.anytimeCi.hi)})`,
+    `final accuracy (budget ${agg.budgets[agg.budgets.length - 1]}): ${pct(agg.final)}% ± ${pct(agg.stderr[agg.stderr.length - 1])}`,
+    `mean thinking length: ${agg.meanThinkingLength.toFixed(1)} tokens; finished ${pct(agg.finishedFraction)}% of traces; ` +
+      `${agg.counts.eosEnded} ended on end-of-sequence; ${agg.counts.unparseableSummaries} summaries without an answer` +
+      (agg.counts.extraThinkEndSummaries > 0 ? `, ${agg.counts.extraThinkEndSummaries} with a second end-of-thinking` : ''),
+    `samples: ${agg.scored} scored of ${agg.count} (${agg.problems} problems)` +
+      (agg.counts.unaligned > 0 ? `; ${agg.counts.unaligned} unaligned, not scored: ${agg.counts.unalignedReasons.map((r) => `${r.count}× ${r.reason}`).join('; ')}` : ''),
   );
   return lines.join('\n');
 }

@@ -8,11 +8,12 @@
 import { setMaxListeners } from 'node:events';
 import { deriveSeed } from '../core/rng.js';
 import { appendJsonLine } from '../util/fs.js';
-import { EvalServerError, anySignal, type CompletionRequest, type CompletionsClient } from './client.js';
+import { EvalServerError, anySignal, type CompletionRequest } from './client.js';
+import type { Completer } from './pool.js';
 import type { EvalProblem } from './data.js';
 import { planSummaries, renderPrompt, type PromptStrings } from './planner.js';
 import { openResults, sampleKey, type GradedSummary, type RunIdentity, type SampleRecord, type SummaryGroupRecord } from './results.js';
-import { parseThinking } from './trace.js';
+import { readThinking } from './trace.js';
 
 /** Grades one summary against the gold answer (the project's verifier: `gradeSummary`). */
 export type Grader = (summary: string, gold: string) => { score: 0 | 1; formatted: boolean; extracted: string | null };
@@ -62,7 +63,8 @@ export interface RunEvalOptions {
   problems: EvalProblem[];
   settings: EvalSettings;
   identity: RunIdentity;
-  client: CompletionsClient;
+  /** One server (`CompletionsClient`) or several replicas (`ServerPool`). */
+  client: Completer;
   grade: Grader;
   /** JSONL results file (created with a header, or resumed). */
   resultsPath: string;
@@ -104,11 +106,25 @@ export async function evaluateSample(
     ...seedFor('thinking', problem.index, sampleIndex),
   };
   const thinking = await client.complete(thinkingRequest, signal);
-  const trace = parseThinking(thinking.choices[0], s.strings.thinkEnd);
-  const generated = trace.length - (trace.thinkEndAdded ? 1 : 0);
-  if (generated > s.maxBudget) {
-    throw new EvalServerError('protocol', `the server returned ${generated} thinking tokens for max_tokens = ${s.maxBudget}; it does not honour max_tokens`);
+  const trace = await readThinking(thinking, { thinkEnd: s.strings.thinkEnd, budgets: s.budgets, calls: client.calls, signal });
+  if (trace.unaligned === null && trace.generated > s.maxBudget) {
+    throw new EvalServerError('protocol', `the server returned ${trace.generated} thinking tokens for max_tokens = ${s.maxBudget}; it does not honour max_tokens`);
   }
+  const base = {
+    type: 'sample' as const,
+    problem: problem.index,
+    id: problem.id,
+    sample: sampleIndex,
+    format: trace.format,
+    generated: trace.generated,
+    thinkingLength: trace.length,
+    finished: trace.finished,
+    eos: trace.eos,
+    unaligned: trace.unaligned,
+    ...(s.saveThinking ? { thinking: trace.text } : {}),
+  };
+  // A response that does not determine a cut exactly is recorded and reported, not scored.
+  if (trace.unaligned !== null) return { ...base, scores: [], groups: [] };
 
   const { jobs } = planSummaries(prompt, trace, s.budgets, s.strings);
   const groups: SummaryGroupRecord[] = await Promise.all(
@@ -121,9 +137,10 @@ export async function evaluateSample(
       );
       const summaries = res.choices.map((c): GradedSummary => {
         const g = grade(c.text, problem.answer);
-        // The prompt already closed the thinking; a summary that closes it again is malformed (§1).
-        const score = c.text.includes(s.strings.thinkEnd) ? 0 : g.score;
-        return { text: c.text, finishReason: c.finish_reason, score, formatted: g.formatted, extracted: g.extracted };
+        // The prompt already closed the thinking; a summary that closes it again has more than
+        // one end-of-thinking and scores 0 (§1).
+        const extraThinkEnd = c.text.includes(s.strings.thinkEnd);
+        return { text: c.text, finishReason: c.finish_reason, score: extraThinkEnd ? 0 : g.score, formatted: g.formatted, extraThinkEnd, extracted: g.extracted };
       });
       return { ...base, summaries, scoresZero: false };
     }),
@@ -134,20 +151,7 @@ export async function evaluateSample(
     const mean = g.scoresZero ? 0 : g.summaries.reduce((a, x) => a + x.score, 0) / g.summaries.length;
     for (const j of g.budgetIndices) scores[j] = mean;
   }
-  return {
-    type: 'sample',
-    problem: problem.index,
-    id: problem.id,
-    sample: sampleIndex,
-    thinkingLength: trace.length,
-    finished: trace.finished,
-    eos: trace.eos,
-    thinkEndAdded: trace.thinkEndAdded,
-    alignmentFallback: trace.alignmentFallback,
-    scores,
-    groups,
-    ...(s.saveThinking ? { thinking: trace.prefix(trace.length) } : {}),
-  };
+  return { ...base, scores, groups };
 }
 
 /**
