@@ -48,6 +48,8 @@ export interface FakeTrace {
   thinkEndTokens?: string[];
   /** Summary choice `index` under request seed `seed` answers wrong (tests averaging over A and seeds). */
   wrongChoices?: (index: number, seed: number | null) => boolean;
+  /** vLLM layouts: render token strings as raw vocabulary entries ("Ġx"), as some releases did. */
+  rawVocabularyStrings?: boolean;
 }
 
 /** Trace of n tokens ` w1 … wn` with the answer token at 1-based position `at` (if any). */
@@ -93,6 +95,8 @@ export interface FakeServer {
   port: number;
   /** Every completion POST body, in arrival order, with its kind and arrival time. */
   requests: { body: Record<string, unknown>; kind: 'thinking' | 'summary'; at: number }[];
+  /** Completion requests answered with 200 (the others failed or were cut off). */
+  answered: number;
   /** Tokenizer calls (`/detokenize`, `/tokenize`). */
   tokenizerCalls: string[];
   close(): Promise<void>;
@@ -368,7 +372,8 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
         format === 'llama.cpp'
           ? llamaChoice(vocab, ids, max, stops, opts.stopTokenCount ?? 1, opts.topIsSampled ?? (() => true))
           : vllmChoice(vocab, ids, max, stops, format);
-      const choice = r.choice as { logprobs: unknown };
+      const choice = r.choice as { logprobs: { tokens?: string[] } | null };
+      if (t.rawVocabularyStrings && choice.logprobs?.tokens) choice.logprobs.tokens = choice.logprobs.tokens.map((x) => x.replace(/ /g, 'Ġ'));
       if (fault === 'no-logprobs' || body.logprobs === undefined) choice.logprobs = null;
       choices = [choice];
       completionTokens = r.completionTokens;
@@ -384,6 +389,8 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
       completionTokens = 8 * n;
       choices.reverse(); // servers may return choices out of order
     }
+    if (res.destroyed) return; // the server was closed while this request waited
+    handle.answered++;
     json(res, 200, { id: `cmpl-${index}`, object: 'text_completion', model: body.model, choices, usage: { prompt_tokens: 10, completion_tokens: completionTokens, total_tokens: 10 + completionTokens } });
   });
   server.on('connection', (s) => {
@@ -395,10 +402,11 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return {
+  const handle: FakeServer = {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    answered: 0,
     tokenizerCalls,
     close: () =>
       new Promise<void>((resolve) => {
@@ -406,4 +414,5 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
         server.close(() => resolve());
       }),
   };
+  return handle;
 }

@@ -76,6 +76,14 @@ describe('anytime eval against a fake OpenAI-compatible server', () => {
       expect(s.final).toBe(0.625);
       expect(s.meanThinkingLength).toBe((10 + 12 + 5 + 4) / 4);
       expect(s.finishedFraction).toBe(0.75);
+      // Intervals by hand (one sample per question, so the SE is sd/√4 of the question scores).
+      [0.25, Math.sqrt(1 / 3) / 2, Math.sqrt(0.6875 / 3) / 2, Math.sqrt(0.6875 / 3) / 2].forEach((se, j) => expect(s.stderr[j]).toBeCloseTo(se, 12));
+      s.ci.forEach((c: { lo: number; hi: number }, j: number) => expect(c.lo <= ACCURACY[j] && ACCURACY[j] <= c.hi).toBe(true));
+      // pass@2: P2's two summaries at budgets 9 and 12 are one right, one wrong, so pass@2 = 1 there.
+      expect(s.passAtK.map((p: { k: number }) => p.k)).toEqual([1, 2]);
+      expect(s.passAtK[1].byBudget.map((e: { mean: number }) => e.mean)).toEqual([0.25, 0.5, 0.75, 0.75]);
+      // Traces cut mid-thinking per budget: P1 (10 long) at 3, 6, 9; P2 (never closed) at all; P3, P4 at 3.
+      expect(s.counts).toMatchObject({ cutAtBudget: [4, 2, 2, 1], eosEnded: 0, unparseableSummaries: 0, unaligned: 0 });
       // One thinking request per sample, one summary request per distinct prefix (merged past the end).
       expect(server.requests.filter((r) => r.kind === 'thinking')).toHaveLength(4);
       expect(server.requests.filter((r) => r.kind === 'summary')).toHaveLength(SUMMARY_REQUESTS_PER_ROUND);
@@ -111,7 +119,8 @@ describe('anytime eval against a fake OpenAI-compatible server', () => {
     expect(at[1] - at[0]).toBeGreaterThanOrEqual(20 - 2); // first retry: base delay
     expect(at[3] - at[2]).toBeGreaterThanOrEqual(20 - 2);
     expect(at[4] - at[3]).toBeGreaterThanOrEqual(40 - 2); // second retry of the same request: doubled
-    expect(at[7] - at[6]).toBeGreaterThanOrEqual(300 + 20 - 2); // timeout, then backoff
+    // timeout, then backoff (the client's timeout starts before the server sees the request)
+    expect(at[7] - at[6]).toBeGreaterThanOrEqual(300 + 20 - 8);
     expect(log).toMatch(/retry 1\/5 in 20 ms: .*HTTP 429/);
     expect(log).toMatch(/retry 2\/5 in 40 ms: .*HTTP 500/);
     expect(log).toMatch(/timed out after 300 ms/);

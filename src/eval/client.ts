@@ -167,7 +167,10 @@ export class CompletionsClient {
    */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     const url = `${this.root}/models`;
-    const combined = anySignal(signal ? [signal, AbortSignal.timeout(this.opts.timeoutMs)] : [AbortSignal.timeout(this.opts.timeoutMs)]);
+    // A check, not a generation: a short --timeout-ms for completions should not fail it.
+    const limitMs = Math.max(this.opts.timeoutMs, 10_000);
+    const timeout = AbortSignal.timeout(limitMs);
+    const combined = anySignal(signal ? [signal, timeout] : [timeout]);
     let res: Response;
     let body: string;
     try {
@@ -175,7 +178,8 @@ export class CompletionsClient {
       body = await res.text();
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      throw new EvalServerError('unreachable', `cannot reach the server at ${url} (${networkErrorCode(e)}); is it running, and is --base-url right?`);
+      const why = timeout.aborted ? `no answer within ${limitMs} ms` : networkErrorCode(e);
+      throw new EvalServerError('unreachable', `cannot reach the server at ${url} (${why}); is it running, and is --base-url right?`);
     } finally {
       combined.dispose();
     }

@@ -157,6 +157,7 @@ export class ServerPool implements Completer {
           this.opts.onRetry?.({ attempt: attempt + 1, delayMs: elsewhere ? 0 : restMs, reason: outcome.reason, server: s.url });
           this.release(s);
           s = null;
+          if (!elsewhere) await sleep(restMs, signal);
           s = await this.acquire(signal);
           continue;
         }
