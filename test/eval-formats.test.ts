@@ -105,123 +105,22 @@ describe('alignTokenStrings', () => {
   });
 });
 
-import { FORMATS, emulateThinking, type FakeTrace, type TokenSpec } from './eval-fake-server.js';
-import { seededRng } from '../src/core/rng.js';
-
-/** Complete characters of the bytes of `tokens`. */
-function wholeText(tokens: TokenSpec[]): string {
-  const bytes = tokens.flatMap((t) => (typeof t === 'string' ? [...new TextEncoder().encode(t)] : t));
-  const d = new TextDecoder('utf-8', { fatal: true });
-  for (let n = bytes.length; n >= 0; n--) {
-    try {
-      return d.decode(Uint8Array.from(bytes.slice(0, n)));
-    } catch {
-      /* a shorter prefix */
-    }
-  }
-  return '';
-}
-
-/** Random thinking text cut into byte tokens of 1-4 bytes (so characters split across tokens). */
-function randomTrace(rng: () => number): FakeTrace {
-  const words = [' x', ' = ', ' π', ' ≤', ' é', ' 中文', ' 😀', ' so', ' <', ' 5', 'ab', '\n'];
-  let text = '';
-  const n = 3 + Math.floor(rng() * 10);
-  for (let i = 0; i < n; i++) text += words[Math.floor(rng() * words.length)];
-  const bytes = [...new TextEncoder().encode(text)];
-  const tokens: TokenSpec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const len = 1 + Math.floor(rng() * 4);
-    tokens.push(bytes.slice(at, at + len));
-    at += len;
-  }
-  const r = rng();
-  const ending = r < 0.4 ? 'think-end' : r < 0.7 ? 'eos' : 'none';
-  return { tokens, ending, ...(ending === 'think-end' && rng() < 0.3 ? { thinkEndTokens: ['</', 'think', '>'] } : {}) };
-}
-
-/** What the method says for a trace under a cap: length by the convention, text of each cut. */
-function truth(t: FakeTrace, cap: number): { length: number; finished: boolean; eos: boolean; prefix: (k: number) => string } {
-  const marker = t.thinkEndTokens ?? ['</think>'];
-  const n = t.tokens.length;
-  if (t.ending === 'think-end' && n + marker.length <= cap) {
-    return { length: n + 1, finished: true, eos: false, prefix: (k) => (k === n + 1 ? wholeText(t.tokens) + '</think>' : wholeText(t.tokens.slice(0, k))) };
-  }
-  if (t.ending === 'eos' && n + 1 <= cap) return { length: n + 1, finished: false, eos: true, prefix: (k) => wholeText(t.tokens.slice(0, k)) };
-  // Stopped at the cap: thinking tokens, then any marker tokens or filler the model went on with.
-  const after = t.ending === 'think-end' ? marker : t.ending === 'eos' ? [] : Array.from({ length: cap }, () => ' z');
-  const all = [...t.tokens, ...after].slice(0, cap);
-  return { length: Math.min(cap, all.length), finished: false, eos: false, prefix: (k) => wholeText(all.slice(0, k)) };
-}
-
-/**
- * Math-like thinking: ASCII words as whole tokens, now and then a non-ASCII symbol, which a
- * byte-level tokenizer sometimes splits into byte tokens (as a rare character would be).
- */
-function mathTrace(rng: () => number): FakeTrace {
-  const ascii = [' Let', ' x', ' =', ' 2', ' so', ' the', ' answer', ' is', ',', '.', '\n\n', ' (', ')', ' +', ' <', ' 5'];
-  const symbols = [' π', ' ≤', ' √', ' θ', ' 中', ' 😀'];
-  const tokens: TokenSpec[] = [];
-  const n = 5 + Math.floor(rng() * 30);
-  for (let i = 0; i < n; i++) {
-    if (rng() < 0.08) {
-      const sym = symbols[Math.floor(rng() * symbols.length)];
-      if (rng() < 0.5) tokens.push(sym);
-      else {
-        const bytes = [...new TextEncoder().encode(sym)];
-        const cut = 1 + Math.floor(rng() * (bytes.length - 1));
-        tokens.push(bytes.slice(0, cut), bytes.slice(cut));
-      }
-    } else tokens.push(ascii[Math.floor(rng() * ascii.length)]);
-  }
-  const r = rng();
-  const ending = r < 0.5 ? 'think-end' : r < 0.7 ? 'eos' : 'none';
-  return { tokens, ending, ...(ending === 'think-end' && rng() < 0.2 ? { thinkEndTokens: ['</', 'think', '>'] } : {}) };
-}
-
-/**
- * Reads 300 generations of `make` in `format` with every budget 1..length; a read is either
- * exact (equal to what the bytes say, by the convention) or marked unaligned, never wrong.
- * Returns how many were exact.
- */
-async function readBack(format: (typeof FORMATS)[number], make: (rng: () => number) => FakeTrace, seed: number, sampledShare: number): Promise<{ exact: number; reasons: string[] }> {
-  const rng = seededRng(seed);
-  let exact = 0;
-  const reasons: string[] = [];
-  for (let i = 0; i < 300; i++) {
-    const t = make(rng);
-    const cap = 2 + Math.floor(rng() * (t.tokens.length + 4));
-    // llama.cpp: some entries' top_logprobs miss the sampled token (so its own bytes are unknown).
-    const topIsSampled = (k: number) => ((k * 7 + i) % 100) / 100 < sampledShare;
-    const { response, calls } = emulateThinking(format, t, cap, { topIsSampled });
-    const want = truth(t, cap);
-    const budgets = Array.from({ length: want.length }, (_, k) => k + 1);
-    const got = await readThinking(response as CompletionResponse, { thinkEnd: '</think>', budgets, calls });
-    if (got.unaligned !== null) {
-      reasons.push(got.unaligned);
-      continue;
-    }
-    exact++;
-    expect({ length: got.length, finished: got.finished, eos: got.eos }, `generation ${i}`).toEqual({ length: want.length, finished: want.finished, eos: want.eos });
-    for (const b of budgets) {
-      if (want.eos && b === want.length) continue;
-      expect(got.prefix(b), `generation ${i}, cut at ${b}: ${JSON.stringify(t)}`).toBe(want.prefix(b));
-    }
-  }
-  return { exact, reasons };
-}
+import { FORMATS } from './eval-fake-server.js';
+import { mathTrace, randomTrace, readBack } from './eval-generations.js';
 
 describe('every server layout of the same generations reads back exactly, or is marked unaligned', () => {
   for (const format of FORMATS) {
     it(`${format}: 300 math-like generations (rare split symbols, stops, end-of-sequence, caps)`, async () => {
-      const { exact, reasons } = await readBack(format, mathTrace, 17 + format.length, 0.9);
-      expect(exact, `${format}: ${[...new Set(reasons)].join(' | ')}`).toBeGreaterThanOrEqual(format === 'vllm-ids' ? 300 : 285);
+      const r = await readBack(format, mathTrace, { seed: 17 + format.length, count: 300, sampledShare: 0.9 });
+      expect(r.wrong, r.firstWrong).toEqual([]);
+      expect(r.exact, `${format}: ${r.reasons.join(' | ')}`).toBeGreaterThanOrEqual(format === 'vllm-ids' ? 300 : 285);
     });
     it(`${format}: 300 adversarial generations (random byte splits everywhere) are never misread`, async () => {
-      const { exact, reasons } = await readBack(format, randomTrace, format.length * 7919, 0.8);
+      const r = await readBack(format, randomTrace, { seed: format.length * 7919, count: 300, sampledShare: 0.8 });
+      expect(r.wrong, r.firstWrong).toEqual([]);
       // What the layouts carry: token ids always suffice; the strings and entries lose the split
       // of several characters across a few tokens, which is then reported, not guessed.
-      expect(exact, `${format}: ${[...new Set(reasons)].join(' | ')}`).toBeGreaterThanOrEqual(format === 'vllm-ids' ? 300 : 150);
+      expect(r.exact, `${format}: ${r.reasons.join(' | ')}`).toBeGreaterThanOrEqual(format === 'vllm-ids' ? 300 : 150);
     });
   }
 });
