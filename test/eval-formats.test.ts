@@ -124,3 +124,20 @@ describe('every server layout of the same generations reads back exactly, or is 
     });
   }
 });
+
+describe('tokenizer endpoints that fail', () => {
+  it('mark the sample unaligned (an HTTP error) instead of stopping the run', async () => {
+    const { EvalServerError } = await import('../src/eval/client.js');
+    const f = fixtures.find((x) => x.name === 'llamacpp-stop-single-token')!.fixture;
+    const noTokenize = { stopTokenCount: async () => Promise.reject(new EvalServerError('http', 'POST http://x/tokenize answered HTTP 404: not found', 404)) };
+    const t = await readThinking(f.response, { thinkEnd: '</think>', budgets: [1, 2, 3], calls: noTokenize });
+    expect(t.unaligned).toMatch(/counting the tokens it dropped failed: POST http:\/\/x\/tokenize answered HTTP 404/);
+    const ids = fixtures.find((x) => x.name === 'vllm-token-ids')!.fixture;
+    const noDetokenize = { detokenize: async () => Promise.reject(new EvalServerError('http', 'POST http://x/detokenize answered HTTP 404', 404)) };
+    const u = await readThinking(ids.response, { thinkEnd: '</think>', budgets: [1, 2, 3], calls: noDetokenize });
+    expect(u.unaligned).toMatch(/POST \/detokenize failed/);
+    // A server that does not answer at all is a server error, not an unaligned sample.
+    const dead = { detokenize: async () => Promise.reject(new EvalServerError('unreachable', 'POST /detokenize: ECONNREFUSED')) };
+    await expect(readThinking(ids.response, { thinkEnd: '</think>', budgets: [1, 2, 3], calls: dead })).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

@@ -38,3 +38,4 @@ export {
   type SummaryGroupRecord,
 } from './results.js';
 export { accuracyPlotSvg } from './plot.js';
+export { compareRuns, comparisonPlotSvg, formatComparison, loadRun, type Comparison, type EvaluatedRun } from './compare.js';

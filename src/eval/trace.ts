@@ -73,6 +73,22 @@ interface Reading {
   prefixText(k: number): Promise<string | null>;
 }
 
+/**
+ * A tokenizer call whose HTTP failure (e.g. a server without the endpoint) leaves the sample
+ * unaligned rather than stopping the run; a server that does not answer at all still stops it.
+ */
+async function askTokenizer<T>(call: () => Promise<T>): Promise<{ value: T } | { error: string }> {
+  try {
+    return { value: await call() };
+  } catch (e) {
+    if (e instanceof EvalServerError && (e.kind === 'http' || e.kind === 'malformed')) return { error: e.message };
+    throw e;
+  }
+}
+
+/** Thrown inside `readIds` when the detokenizer fails; becomes the unaligned reason. */
+class DetokenizeFailed extends Error {}
+
 async function readIds(
   choice: CompletionResponse['choices'][number],
   ids: number[],
@@ -81,8 +97,12 @@ async function readIds(
   signal?: AbortSignal,
 ): Promise<Reading | { unaligned: string; format: ServerFormat }> {
   const format: ServerFormat = 'token-ids';
-  const detokenize = calls.detokenize;
-  if (!detokenize) return { unaligned: 'the server returned token ids (token_id:NNN) and no detokenizer is available', format };
+  if (!calls.detokenize) return { unaligned: 'the server returned token ids (token_id:NNN) and no detokenizer is available', format };
+  const detokenize = async (list: number[], sig?: AbortSignal): Promise<string> => {
+    const r = await askTokenizer(() => calls.detokenize!(list, sig));
+    if ('error' in r) throw new DetokenizeFailed(r.error);
+    return r.value;
+  };
   const text = choice.text;
   const n = ids.length;
   let content = n;
@@ -140,7 +160,13 @@ async function readResponse(
   if (lp && Array.isArray(lp.tokens) && lp.tokens.every((t) => typeof t === 'string')) {
     const tokens = lp.tokens as string[];
     const ids = readTokenIds(tokens);
-    return ids ? readIds(choice, ids, thinkEnd, calls, signal) : fromLayout(readTokenStrings(choice, tokens, thinkEnd));
+    if (!ids) return fromLayout(readTokenStrings(choice, tokens, thinkEnd));
+    try {
+      return await readIds(choice, ids, thinkEnd, calls, signal);
+    } catch (e) {
+      if (e instanceof DetokenizeFailed) return { unaligned: `the server returned token ids and POST /detokenize failed: ${e.message}`, format: 'token-ids' };
+      throw e;
+    }
   }
   // llama.cpp sends `logprobs: null` when no entry is left: the few tokens there were all went
   // with the stop string or ended inside a character (e.g. the thinking was only `</think>`). A
@@ -152,7 +178,9 @@ async function readResponse(
     let r = readLlamaEntries(choice, content, completion, thinkEnd, undefined);
     if ('needStopTokenCount' in r) {
       if (!calls.stopTokenCount) return { unaligned: 'llama.cpp stopped on the end-of-thinking string and no tokenizer is available to count the tokens it removed', format: 'llama.cpp' };
-      r = readLlamaEntries(choice, content, completion, thinkEnd, await calls.stopTokenCount(thinkEnd, signal));
+      const count = await askTokenizer(() => calls.stopTokenCount!(thinkEnd, signal));
+      if ('error' in count) return { unaligned: `llama.cpp stopped on the end-of-thinking string and counting the tokens it dropped failed: ${count.error}`, format: 'llama.cpp' };
+      r = readLlamaEntries(choice, content, completion, thinkEnd, count.value);
       if ('needStopTokenCount' in r) throw new Error('unreachable: stop token count given');
     }
     return fromLayout(r);
@@ -196,7 +224,14 @@ export async function readThinking(
     if (k === length && finished) prefixes.set(k, layout.text + thinkEnd);
     else if (k === length && eos) continue; // scores 0 without a request
     else {
-      const text = await reading.prefixText(k);
+      let text: string | null;
+      try {
+        text = await reading.prefixText(k);
+      } catch (e) {
+        if (!(e instanceof DetokenizeFailed)) throw e;
+        unaligned = `POST /detokenize failed: ${e.message}`;
+        break;
+      }
       if (text === null) {
         unaligned = `the cut at ${k} tokens falls where the ${layout.format} response does not determine which characters the first ${k} tokens complete`;
         break;
