@@ -141,3 +141,12 @@ describe('tokenizer endpoints that fail', () => {
     await expect(readThinking(ids.response, { thinkEnd: '</think>', budgets: [1, 2, 3], calls: dead })).rejects.toThrow(/ECONNREFUSED/);
   });
 });
+
+describe('vLLM with include_stop_str_in_output', () => {
+  it('reads a text that keeps the stop string like one that does not', async () => {
+    const tokens = ['a', ' b', '</think>'];
+    const t = await readThinking({ choices: [{ text: 'a b</think>', finish_reason: 'stop', stop_reason: '</think>', logprobs: { tokens } }] }, { thinkEnd: '</think>', budgets: [1, 2, 3] });
+    expect(t).toMatchObject({ length: 3, finished: true, unaligned: null });
+    expect([1, 2, 3].map((k) => t.prefix(k))).toEqual(['a', 'a b', 'a b</think>']);
+  });
+});

@@ -338,10 +338,12 @@ export function readTokenStrings(choice: ChoiceLike, tokens: string[], thinkEnd:
     return fromMarker(text, aligned.ends, n, 'length');
   }
   const asStop = (stop: string): LayoutResult => {
-    const aligned = alignTokenStrings(tokens, text + stop, true);
+    // `include_stop_str_in_output` keeps the stop string in the text.
+    const target = text.endsWith(stop) ? text : text + stop;
+    const aligned = alignTokenStrings(tokens, target, true);
     if (typeof aligned === 'string') return { unaligned: `stop string ${JSON.stringify(stop)}: ${aligned}`, format };
     if (stop !== thinkEnd) return { unaligned: `generation stopped on ${JSON.stringify(stop)}, not on the end-of-thinking ${JSON.stringify(thinkEnd)}`, format };
-    return fromMarker(text + stop, aligned.ends, aligned.used, 'think-end');
+    return fromMarker(target, aligned.ends, aligned.used, 'think-end');
   };
   const asEos = (): LayoutResult => {
     if (n === 0) return { unaligned: 'end-of-sequence without any token', format };
