@@ -208,8 +208,23 @@ export function evaluate(node: MathJson, vars: ReadonlyMap<string, Complex>, dep
         return whole < 0 ? sub(C(whole), frac) : add(C(whole), frac);
       }
       let p = C(1);
-      for (let k = 0; k < args.length; k++) p = mul(p, ev(k));
+      for (let k = 0; k < args.length; k++) {
+        // `\exp(x)` parses as the symbol Exp next to its argument.
+        if (head === 'InvisibleOperator' && args[k] === 'Exp' && k + 1 < args.length) {
+          p = mul(p, exp(ev(k + 1)));
+          k++;
+          continue;
+        }
+        p = mul(p, ev(k));
+      }
       return p;
+    }
+    case 'GCD':
+    case 'LCM': {
+      const xs = args.map((_, k) => realOnly(ev(k), String(head)));
+      if (xs.length === 0 || !xs.every((x) => Number.isInteger(x))) unsupported(`${String(head)} of non-integers`);
+      const gcd = (a: number, b: number): number => (b === 0 ? Math.abs(a) : gcd(b, a % b));
+      return C(head === 'GCD' ? xs.reduce(gcd) : xs.reduce((a, b) => (a === 0 || b === 0 ? 0 : Math.abs(a * b) / gcd(a, b))));
     }
     case 'Divide':
     case 'Rational':
