@@ -63,6 +63,9 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['several', String.raw`\boxed{1, 1, 2}`, String.raw`1, 2`, false, "boxed; not equal"],
   ['several', String.raw`(13,9)or(9,13)`, String.raw`(9,13), (13,9)`, true, "bare; equal: string"],
   ['several', String.raw`\boxed{-4}, \boxed{-4}, \boxed{1}`, String.raw`1, -4, -4`, true, "boxed-list; equal: string"],
+  ['several', String.raw`\boxed{4} apples and \boxed{9} pears`, String.raw`4, 9`, true, "boxed-list; equal: string"],
+  ['several', String.raw`\boxed{(2,5)} \text{ in part (a) and } \boxed{(5,2)}`, String.raw`(2,5), (5,2)`, true, "boxed-list; equal: string"],
+  ['several', String.raw`\boxed{3} then after a long detour we finally get \boxed{8}`, String.raw`3, 8`, false, "boxed; not equal"],
   // Labelled answers: `(a,b)=…`, `PQ=…, RS=…`, ratios, labels that must agree when both sides have them.
   ['labelled', String.raw`(a,b)=(4,1)`, String.raw`(4,1)`, true, "bare; equal: string"],
   ['labelled', String.raw`(a,b)=(1,4)`, String.raw`(4,1)`, false, "bare; not equal"],
@@ -89,6 +92,7 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['labelled', String.raw`\boxed{x = 3, y = -1}`, String.raw`(3, -1)`, true, "boxed; equal: string"],
   ['labelled', String.raw`\boxed{x = -1, y = 3}`, String.raw`(3, -1)`, false, "boxed; not equal"],
   ['labelled', String.raw`4`, String.raw`AB = 4`, true, "bare; equal: string"],
+  ['labelled', String.raw`\boxed{2}, \boxed{-5}`, String.raw`y_1 = 2, y_2 = -5`, true, "boxed-list; equal: string"],
   // Intervals and inequalities: brackets, unions, `|x|`, ASCII relations, `\ne`, ℝ, set difference.
   ['intervals', String.raw`t \in (1,4]`, String.raw`1 < t \le 4`, true, "bare; equal: string"],
   ['intervals', String.raw`[-5,-2] \cup [2,5]`, String.raw`2 \le |w| \le 5`, true, "bare; equal: set-membership"],

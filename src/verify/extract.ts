@@ -107,12 +107,24 @@ function readBox(text: string, at: number, length: number): Box | null {
 }
 
 /**
- * What may stand between two boxes that give one answer together: spaces, punctuation,
- * math delimiters, spacing commands, `and`/`or` (plain or in `\text{}`), and a label such
- * as `x =` or `y_2 =` before the next box.
+ * Whether two boxes separated by `gap` give one answer together. The gap may hold spaces,
+ * punctuation other than a sentence end, math delimiters, spacing commands, `\text{…}`,
+ * labels such as `x =` or `y_2 =`, and at most {@link MAX_CONNECTOR_WORDS} words besides
+ * "and"/"or" (`\boxed{1} papers and \boxed{2}`, `\boxed{(3,3)} \text{ for part (a) and }
+ * \boxed{(1,1)}`); a sentence end or more words make the earlier box an intermediate result.
  */
-const BOX_CONNECTOR =
-  /^(?:\s|[,;:.&]|\$|\\[()[\]]|\\\\|\\(?:quad|qquad)(?![a-zA-Z])|\\[,;: !]|\b(?:and|or)\b|\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?:and|or|,)?\s*\}|(?:[A-Za-z]|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]+\}?)?\s*=)*$/;
+function joinsBoxes(gap: string): boolean {
+  if (gap.length > MAX_CONNECTOR_CHARS || /[.!?](?:\s|$)/.test(gap)) return false;
+  const rest = gap
+    .replace(/\\(?:text|mbox|textrm|mathrm)\s*\{([^{}]*)\}/g, ' $1 ')
+    .replace(/\\(?:quad|qquad)(?![a-zA-Z])|\\[,;: !()[\]]|\\\\|\$/g, ' ')
+    .replace(/(?:[A-Za-z]|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]+\}?)?\s*=/g, ' ')
+    .replace(/[,;:&()]/g, ' ');
+  if (!/^[\sA-Za-z]*$/.test(rest)) return false;
+  const words = (rest.match(/[A-Za-z]+/g) ?? []).filter((w) => w !== 'and' && w !== 'or');
+  return words.length <= MAX_CONNECTOR_WORDS;
+}
+const MAX_CONNECTOR_WORDS = 4;
 const MAX_CONNECTOR_CHARS = 60;
 /** Boxes inside boxes unwrapped at most this deep (each level rescans its contents). */
 const MAX_NESTED_BOXES = 4;
@@ -145,7 +157,7 @@ export function extractBoxedGroup(text: string, depth = 0): string[] | null {
   let first = boxes.length - 1;
   while (first > 0) {
     const gap = text.slice(boxes[first - 1].end, boxes[first].start);
-    if (gap.length > MAX_CONNECTOR_CHARS || !BOX_CONNECTOR.test(gap)) break;
+    if (!joinsBoxes(gap)) break;
     first--;
   }
   // A box drawn inside a box (`\boxed{\fbox{4}}`) is the same answer.
