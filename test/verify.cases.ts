@@ -39,6 +39,7 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['extraction', String.raw`The answer is not 5.`, String.raw`5`, false, "no answer found in prediction"],
   ['extraction', String.raw`The answer is $\boxed{8}$, not 9.`, String.raw`8`, true, "boxed; equal: string"],
   ['extraction', String.raw`Answer: 12 apples`, String.raw`12`, true, "answer-phrase; equal: string"],
+  ['extraction', "Natalia sold 48 clips in April and half as many in May.\n#### 72", String.raw`72`, true, "answer-phrase; equal: string"],
   ['extraction', String.raw`\boxed{\frac{5}{2}}`, String.raw`The slope is $\frac{5}{2}$, so the answer is $\boxed{\frac52}$.`, true, "boxed; equal: string"],
   // Several answers: groups of boxes, "and"/"or"/";", sets order-free, tuples ordered, counts kept.
   ['several', String.raw`The roots are \boxed{3} and \boxed{5}.`, String.raw`\{3,5\}`, true, "boxed-list; equal: string"],

@@ -235,7 +235,8 @@ function extractFinalAnswerPaper(summary: string): string | null {
 /** Where {@link extractPredictionAnswer} found the answer. */
 export type AnswerSource = 'boxed' | 'boxed-list' | 'answer-phrase' | 'bare' | 'conclusion' | 'math-span' | 'last-number';
 
-const ANSWER_PHRASE = /(?:final answer|answer)\s*(?:is|:|=)\s*:?/gi;
+/** "answer is", "Answer:", "final answer is", and GSM8K's `####` marker. */
+const ANSWER_PHRASE = /(?:final answer|answer)\s*(?:is|:|=)\s*:?|####/gi;
 
 /** A math span or a number in prose, with its position. */
 interface Candidate {
@@ -451,7 +452,7 @@ const UNIT_LIKE_WORDS = new Set([
  * The answer a free-form prediction commits to, in this order:
  * 1. the last group of boxes ({@link extractBoxedGroup}): one box (`boxed`), or several
  *    joined only by connectors, read together as a list (`boxed-list`);
- * 2. after the last "answer is" / "Answer:" / "final answer is": the answer that starts
+ * 2. after the last "answer is" / "Answer:" / "final answer is" / `####`: the answer that starts
  *    there ({@link leadingAnswer}), or, when prose follows the phrase, the value that
  *    prose states ("Final Answer: The largest $n$ is 34." → `34`);
  * 3. the whole text, when it is a bare answer (one line, no prose words);
