@@ -140,6 +140,8 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['chains', String.raw`d \approx 7.1`, String.raw`5\sqrt2`, false, "bare; not equal"],
   ['chains', String.raw`d = \sqrt{50} \approx 7.1`, String.raw`5\sqrt2`, true, "bare; equal: numeric-sampling"],
   ['chains', String.raw`x = 4`, String.raw`y = 4`, false, "bare; not equal"],
+  ['chains', String.raw`x = \frac{10}{7} = 1.43`, String.raw`\frac{10}{7}`, true, "bare; equal: rounding"],
+  ['chains', String.raw`2^{10} = 1000`, String.raw`1000`, false, "bare; not equal"],
   // Numbers: decimal commas by digit groups, thousands, percent words, rounding to the places shown.
   ['numbers', String.raw`3,75`, String.raw`3.75`, true, "bare; equal: decimal-comma+string"],
   ['numbers', String.raw`12,500`, String.raw`12500`, true, "equal: string (whole prediction)"],
@@ -219,4 +221,6 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['strictness', String.raw`\boxed{}`, String.raw`0`, false, "bare; not equal"],
   ['strictness', String.raw`The answer is 3x+1.`, String.raw`3`, false, "answer-phrase; not equal"],
   ['strictness', String.raw`\boxed{x^2}`, String.raw`x^3`, false, "boxed; not equal"],
+  ['strictness', String.raw`7 = 1`, String.raw`1`, false, "bare; not equal"],
+  ['strictness', String.raw`+ = 0`, String.raw`0`, false, "bare; not equal"],
 ];

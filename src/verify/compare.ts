@@ -11,7 +11,7 @@
  */
 import { answerKey } from './normalize.js';
 import { parseAnswer, isName, isLabel, type Answer, type RelOp } from './structure.js';
-import { EvalUnsupported, closeEnough, sampleEqual, sampleProportional, type MathJson } from './evaluate.js';
+import { EvalUnsupported, closeEnough, sampleEqual, sampleProportional, type Complex, type MathJson } from './evaluate.js';
 import { engineEqual, parseLatex, MAX_ENGINE_INPUT } from './symbolic.js';
 import { constantValue, decimalCommaReading, decimalPlaces, isRoundingOf, MIN_ROUNDING_DECIMALS, plainNumber } from './numbers.js';
 import { compareRealSets, isSetNotation, realSetOf } from './sets.js';
@@ -96,12 +96,37 @@ function isAssignment(x: Answer): x is Relation {
 /**
  * The value an equation states: its last right-hand side (`y = 2+3 = 5` → `5`), or the
  * exact value before the first `\approx` (`y = \frac23 \approx 0.67` → `\frac23`; in
- * `x \approx 11` the approximation is all there is).
+ * `x \approx 11` the approximation is all there is). Null when the chain states no value
+ * consistently: a part before it does not parse (`+ = 0`), or a constant part differs from
+ * a constant value (`7 = 1`, `5+5+1 = 12`), so garbage and false equations state nothing.
  */
-function statedValueText(r: Relation): string {
+function statedValueText(r: Relation): string | null {
   const firstValue = isLabel(r.parts[0]) ? 1 : 0;
   const idx = r.approxAt >= firstValue ? r.approxAt : r.parts.length - 1;
-  return r.parts[idx];
+  const value = r.parts[idx];
+  const v = constantValue(value);
+  for (let k = firstValue; k < idx; k++) {
+    if (parseLatex(r.parts[k]) === null) return null;
+    const c = constantValue(r.parts[k]);
+    if (c !== null && v !== null && !sameConstant(r.parts[k], c, value, v)) return null;
+  }
+  return value;
+}
+
+/**
+ * Two constant sides of a chain agree: equal within 1e-6 (relative), or one is a decimal
+ * that rounds the other (`\frac{10}{7} = 1.43`, written with `=` for `\approx`).
+ */
+function sameConstant(aText: string, a: Complex, bText: string, b: Complex): boolean {
+  if (closeEnough(a, b, 1e-6)) return true;
+  const real = (z: Complex) => Math.abs(z[1]) <= 1e-12 * Math.max(1, Math.abs(z[0]));
+  return real(a) && real(b) && (isRoundingOf(bText.trim(), a[0]) || isRoundingOf(aText.trim(), b[0]));
+}
+
+/** The stated value of an equation as an answer, or null (see {@link statedValueText}). */
+function statedValue(r: Relation): Answer | null {
+  const text = statedValueText(r);
+  return text === null ? null : parseAnswer(text);
 }
 
 /** Structural equality of a prediction `p` with a gold `g` (see the module notes for roles). */
@@ -111,8 +136,14 @@ export function equalStructures(p: Answer, g: Answer, ctx: CompareContext): bool
   if (outOfTime(ctx)) return false;
 
   // Values stated in equations and labelled values.
-  if (isEquation(p) && !isRelLike(g)) return equalStructures(parseAnswer(statedValueText(p)), g, ctx);
-  if (isAssignment(g) && !isRelLike(p)) return equalStructures(p, parseAnswer(statedValueText(g)), ctx);
+  if (isEquation(p) && !isRelLike(g)) {
+    const value = statedValue(p);
+    return value !== null && equalStructures(value, g, ctx);
+  }
+  if (isAssignment(g) && !isRelLike(p)) {
+    const value = statedValue(g);
+    return value !== null && equalStructures(p, value, ctx);
+  }
   if (p.kind === 'element' && isLabel(p.name) && !isRelLike(g)) return equalStructures(p.set, g, ctx);
   if (g.kind === 'element' && isLabel(g.name) && !isRelLike(p)) return equalStructures(p, g.set, ctx);
 
@@ -311,14 +342,16 @@ function orient(r: { ops: RelOp[]; parts: string[] }): { ops: RelOp[]; parts: st
 /** An equation chain as `first = stated value` (`x = 5+5+1 = 11` → `x = 11`); other relations as they are. */
 function truncateChain(r: Relation): { ops: RelOp[]; parts: string[] } {
   if (!isEquation(r) || r.parts.length === 2) return r;
-  return { ops: ['='], parts: [r.parts[0], statedValueText(r)] };
+  return { ops: ['='], parts: [r.parts[0], statedValueText(r) ?? r.parts[r.parts.length - 1]] };
 }
 
 function equalRelations(a: Relation, b: Relation, ctx: CompareContext): boolean {
   // Same label on the left of `=`: compare the values (`x = 11` vs `x = 5+5+1 = 11`,
   // `f(n) = n` vs `f(n)=n`).
   if (isAssignment(a) && isAssignment(b) && answerKey(a.parts[0]) === answerKey(b.parts[0])) {
-    return equalStructures(parseAnswer(statedValueText(a)), parseAnswer(statedValueText(b)), ctx);
+    const va = statedValue(a);
+    const vb = statedValue(b);
+    if (va !== null && vb !== null) return equalStructures(va, vb, ctx);
   }
 
   const ia = inequalityAsInterval(a);
