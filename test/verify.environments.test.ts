@@ -183,7 +183,7 @@ describe('verifier in tslab\'s converter and executor', () => {
     const run = runNode([driver]);
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout.trim().split('\n').pop() ?? '')).toEqual(expected);
-  }, 180_000);
+  }, 400_000); // tslab compiles the whole import graph: measured 25 s and 128 s on the shared 2-core machine at different loads
 });
 
 describe('verifier in a browser bundle', () => {
