@@ -23,7 +23,7 @@ import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
 import { columnTargets, groupTargets } from './targets.js';
 import { clippedSurrogateLoss } from './loss.js';
-import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
 
 export interface StepMetrics {
   step: number;
@@ -52,8 +52,8 @@ export interface RunResult {
   config: TrainConfig;
   steps: number;
   eval: EvalResult;
-  /** Evaluations during training, by step. */
-  evalHistory: { step: number; eval: EvalResult }[];
+  /** Evaluations during training (every `evalEvery` steps, on the first `evalEveryQuestions` questions). */
+  evalHistory: EvalSnapshot[];
 }
 
 export interface TrainOptions {
@@ -66,6 +66,9 @@ export interface TrainOptions {
   /** Stop after this step as if killed (tests of resume). */
   stopAfterStep?: number;
 }
+
+/** Seed of the evaluation's sampling streams: a function of `config.evalSeed` only, never of the run. */
+export const evalStreamSeed = (evalSeed: number): number => deriveSeed(evalSeed, 'eval');
 
 const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
 
@@ -111,14 +114,15 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     writeJsonAtomic(join(opts.outDir, 'config.json'), config);
     writeFileAtomic(metricsPath, '');
   }
+  // The same questions and sampling streams for every run and seed (paired comparisons).
   const evalSet = heldOutSet(task, config.evalQuestions, 0);
-  const evaluate = (step: number) =>
-    evaluatePolicy(policy, task, evalSet, {
+  const evaluate = (questions: number) =>
+    evaluatePolicy(policy, task, evalSet.slice(0, questions), {
       maxBudget: bMax,
       budgetCount: config.evalBudgetCount,
       samples: config.evalSamples,
       temperature: config.evalTemperature,
-      seed: deriveSeed(config.seed, 'eval', step),
+      seed: evalStreamSeed(config.evalSeed),
     });
 
   const G = config.groupSize;
@@ -204,7 +208,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     opts.onStep?.(metrics, config.steps);
 
     if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.steps) {
-      evalHistory.push({ step, eval: await evaluate(step) });
+      evalHistory.push(evalSnapshot(step, await evaluate(config.evalEveryQuestions)));
     }
     if (step % config.checkpointEvery === 0 || step === config.steps) {
       const state = await optimizer.getState();
@@ -223,7 +227,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   }
 
   // ---- 5. final evaluation on the held-out set ----
-  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.steps), evalHistory };
+  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.evalQuestions), evalHistory };
   writeJsonAtomic(resultPath, result);
   optimizer.dispose();
   policy.dispose();
