@@ -81,6 +81,20 @@ export interface TrainConfig {
   evalEveryQuestions: number;
   /** Checkpoint every this many steps (the last step always checkpoints). */
   checkpointEvery: number;
+
+  // ---- compute (src/train/parallel.ts) ----
+  /**
+   * Threads the run computes on: 0 = every core of the machine; 1 = this thread only; N = this
+   * thread and N − 1 worker threads, each with its own tfjs-wasm. Rollouts are split by rows and
+   * gradients by `gradientChunks`, so no number changes with it (a run may resume on another count).
+   */
+  threads: number;
+  /**
+   * Chunks each minibatch's gradient is summed from, in chunk order (traces split by length, a
+   * rule of the data alone): fixes the float reduction order, so results do not depend on
+   * `threads`. At most this many threads share an update. Changing it changes the run's numbers.
+   */
+  gradientChunks: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -115,6 +129,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalEvery: 0,
   evalEveryQuestions: 256,
   checkpointEvery: 5,
+  threads: 0,
+  gradientChunks: 4,
 };
 
 /** The paper's runs and ablations (§7), as overrides of the defaults. */
@@ -143,7 +159,7 @@ const BASELINES = ['brpo', 'group-mean', 'own-progress', 'none'] as const;
 export function checkTrainConfig(c: TrainConfig): TrainConfig {
   const ints: (keyof TrainConfig)[] = [
     'trainBudgetCount', 'summariesPerBudget', 'questionsPerStep', 'groupSize', 'steps', 'updatesPerBatch',
-    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'evalEveryQuestions', 'checkpointEvery',
+    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'evalEveryQuestions', 'checkpointEvery', 'gradientChunks',
   ];
   for (const k of ints) checkPositiveInt(`config.${k}`, c[k] as number);
   if (!Number.isInteger(c.maxBudget) || c.maxBudget < 0) fail('config.maxBudget', `must be an integer ≥ 0 (0 = task default), got ${c.maxBudget}`);
@@ -153,6 +169,7 @@ export function checkTrainConfig(c: TrainConfig): TrainConfig {
   if (c.evalEvery > 0 && c.evalEveryQuestions > c.evalQuestions) {
     fail('config.evalEveryQuestions', `must be ≤ evalQuestions (${c.evalQuestions}), got ${c.evalEveryQuestions}`);
   }
+  if (!Number.isInteger(c.threads) || c.threads < 0) fail('config.threads', `must be an integer ≥ 0 (0 = every core), got ${c.threads}`);
   checkOneOf('config.prior', c.prior, PRIOR_KINDS);
   checkOneOf('config.summaryMode', c.summaryMode, SUMMARY_MODES);
   checkOneOf('config.baseline', c.baseline, BASELINES);

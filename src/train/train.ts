@@ -16,13 +16,12 @@ import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
 import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
-import { packTraces, packedLogProbs } from '../model/forward.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
-import { columnTargets, groupTargets } from './targets.js';
-import { clippedSurrogateLoss } from './loss.js';
+import { groupTargets, traceTargets } from './targets.js';
+import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
 import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
 
 export interface StepMetrics {
@@ -127,6 +126,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
 
   const G = config.groupSize;
   const Q = config.questionsPerStep;
+  const surrogate = { temperature: config.temperature, clipLow: config.clipLow, clipHigh: config.clipHigh };
   for (let step = startStep + 1; step <= config.steps; step++) {
     const started = Date.now();
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
@@ -163,18 +163,19 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
         advantages: qs.flatMap((q) => groups[q].summary.advantages),
         trainable: qs.flatMap((q) => groups[q].summary.trainable),
       };
-      const batch = packTraces(mb, policy.config.maxSeqLen);
-      const targets = columnTargets(batch.layout, mb, thinking, summary, budgets, config.aggregation, bMax);
+      const targets = traceTargets(mb, thinking, summary, budgets, config.aggregation, bMax);
       thinkingTokens += targets.thinkingTokens;
       summaryTokens += targets.summaryTokens;
-      const [old, adv, w] = [targets.oldLogp, targets.advantages, targets.weights].map((a) => tf.tensor1d(a));
-      const { value, grads } = tf.variableGrads(() => {
-        const { logp } = packedLogProbs(policy, batch, config.temperature);
-        return clippedSurrogateLoss(logp, old as tf.Tensor1D, adv as tf.Tensor1D, w as tf.Tensor1D, config.clipLow, config.clipHigh);
-      }, variables);
-      lossSum += (await value.data())[0];
-      gradNorm = await optimizer.apply(variables.map((v) => grads[v.name]));
-      tf.dispose([value, old, adv, w, ...Object.values(grads)]);
+      // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
+      // chunks are fixed by the data and config.gradientChunks, so threads change no bit of it.
+      const chunks = gradientChunks(mb.map(traceTree), targets.traces, config.gradientChunks);
+      const parts: LossGradient[] = [];
+      for (const chunk of chunks) parts.push(await chunkGradient(policy, chunk, surrogate));
+      const { loss, grads } = sumInChunkOrder(parts);
+      lossSum += loss;
+      const gradTensors = unflattenGradient(variables, grads);
+      gradNorm = await optimizer.apply(gradTensors);
+      tf.dispose(gradTensors);
     }
 
     // ---- 4. metrics (§8) ----
