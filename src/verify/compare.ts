@@ -11,7 +11,7 @@
  */
 import { answerKey } from './normalize.js';
 import { parseAnswer, isName, isLabel, type Answer, type RelOp } from './structure.js';
-import { EvalUnsupported, closeEnough, sampleEqual, sampleProportional, type Complex, type MathJson } from './evaluate.js';
+import { EvalUnsupported, closeEnough, isReal, sampleEqual, sampleProportional, type Complex, type MathJson } from './evaluate.js';
 import { engineEqual, parseLatex, MAX_ENGINE_INPUT } from './symbolic.js';
 import { constantValue, decimalCommaReading, decimalPlaces, isRoundingOf, MIN_ROUNDING_DECIMALS, plainNumber } from './numbers.js';
 import { compareRealSets, isSetNotation, realSetOf } from './sets.js';
@@ -119,8 +119,7 @@ function statedValueText(r: Relation): string | null {
  */
 function sameConstant(aText: string, a: Complex, bText: string, b: Complex): boolean {
   if (closeEnough(a, b, 1e-6)) return true;
-  const real = (z: Complex) => Math.abs(z[1]) <= 1e-12 * Math.max(1, Math.abs(z[0]));
-  return real(a) && real(b) && (isRoundingOf(bText.trim(), a[0]) || isRoundingOf(aText.trim(), b[0]));
+  return isReal(a) && isReal(b) && (isRoundingOf(bText.trim(), a[0]) || isRoundingOf(aText.trim(), b[0]));
 }
 
 /** The stated value of an equation as an answer, or null (see {@link statedValueText}). */
@@ -427,7 +426,7 @@ function roundedEqual(a: string, b: string, na: number | null, nb: number | null
   const exact = na !== null ? b : a;
   if (decimalPlaces(literal) < MIN_ROUNDING_DECIMALS) return false;
   const v = constantValue(exact);
-  return v !== null && Math.abs(v[1]) <= 1e-12 * Math.max(1, Math.abs(v[0])) && isRoundingOf(literal, v[0]);
+  return v !== null && isReal(v) && isRoundingOf(literal, v[0]);
 }
 
 /** Equality of two single expressions. */

@@ -28,7 +28,8 @@ const div = (a: Complex, b: Complex): Complex => {
   return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d];
 };
 const abs = (a: Complex): number => Math.hypot(a[0], a[1]);
-const isReal = (a: Complex): boolean => Math.abs(a[1]) <= 1e-12 * Math.max(1, Math.abs(a[0]));
+/** Whether a complex value is real (imaginary part negligible against the real one). */
+export const isReal = (a: Complex): boolean => Math.abs(a[1]) <= 1e-12 * Math.max(1, Math.abs(a[0]));
 const exp = (a: Complex): Complex => {
   const r = Math.exp(a[0]);
   return a[1] === 0 ? [r, 0] : [r * Math.cos(a[1]), r * Math.sin(a[1])];

@@ -17,7 +17,7 @@
  */
 import type { Answer, RelOp } from './structure.js';
 import { parseAnswer } from './structure.js';
-import { EvalUnsupported, evaluate, freeVariables, type Complex, type MathJson } from './evaluate.js';
+import { EvalUnsupported, evaluate, freeVariables, isReal, type Complex, type MathJson } from './evaluate.js';
 import { constantValue } from './numbers.js';
 import { parseLatex } from './symbolic.js';
 
@@ -38,7 +38,7 @@ function endpoint(text: string): number | null {
   if (t === '\\infty' || t === '+\\infty') return Infinity;
   if (t === '-\\infty') return -Infinity;
   const v = constantValue(text);
-  return v !== null && Math.abs(v[1]) <= 1e-12 * Math.max(1, Math.abs(v[0])) ? v[0] : null;
+  return v !== null && isReal(v) ? v[0] : null;
 }
 
 function interval(a: Extract<Answer, { kind: 'tuple' }>): RealSet | null {
