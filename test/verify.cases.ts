@@ -223,4 +223,6 @@ export const GRADER_CASES: readonly GraderCase[] = [
   ['strictness', String.raw`\boxed{x^2}`, String.raw`x^3`, false, "boxed; not equal"],
   ['strictness', String.raw`7 = 1`, String.raw`1`, false, "bare; not equal"],
   ['strictness', String.raw`+ = 0`, String.raw`0`, false, "bare; not equal"],
+  ['strictness', String.raw`* = 5`, String.raw`5`, false, "bare; not equal"],
+  ['strictness', String.raw`* : *`, String.raw`1`, false, "bare; not equal"],
 ];

@@ -33,8 +33,12 @@ export function getEngine(): ComputeEngine {
 const parseCache = new Map<string, MathJson | null>();
 const CACHE_LIMIT = 20_000;
 
-/** True when the tree contains an `Error` node (the engine could not read part of it). */
+/**
+ * True when the tree contains an `Error` node (the engine could not read part of it) or a
+ * symbol made only of punctuation (the engine reads a stray `*` as a symbol named `*`).
+ */
 export function hasError(node: MathJson): boolean {
+  if (typeof node === 'string') return !node.startsWith("'") && !/[A-Za-z0-9]/.test(node);
   if (Array.isArray(node)) {
     if (node[0] === 'Error' || node[0] === 'ErrorCode') return true;
     for (let k = 1; k < node.length; k++) if (hasError(node[k] as MathJson)) return true;
