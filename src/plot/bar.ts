@@ -4,7 +4,7 @@
  */
 import { fail } from '../core/errors.js';
 import { renderVegaLiteSvg } from './render.js';
-import { checkChart, checkErr, checkInterval, colorScale, errRange, ruleLayers, specFrame, type ChartFrame } from './validate.js';
+import { checkChart, checkErr, errRange, specFrame, type ChartFrame } from './validate.js';
 
 export interface BarValue {
   /** Position on the x axis (a run, a benchmark, a metric). */
@@ -12,17 +12,12 @@ export interface BarValue {
   value: number;
   /** Half-width of the error bar drawn from `value - err` to `value + err`. */
   err?: number;
-  /** An explicit interval around value (e.g. a bootstrap confidence interval); instead of `err`. */
-  lo?: number;
-  hi?: number;
 }
 
 export interface BarSeries {
   /** Legend label; distinct across series. Series are drawn side by side within a category. */
   name: string;
   values: BarValue[];
-  /** CSS colour of the series (default: the next of `CATEGORY_COLORS`). */
-  color?: string;
 }
 
 /** A bar chart: the frame (its y range defaults to starting at zero and fitting the data) and the series. */
@@ -48,10 +43,9 @@ export function barChartSpec(input: BarChartInput): object {
       seen.add(v.category);
       if (!Number.isFinite(v.value)) fail(`${where}.value`, `must be a finite number, got ${String(v.value)}`);
       checkErr(`${where}.err`, v.err);
-      checkInterval(where, v.value, v.lo, v.hi, v.err);
-      if (v.err !== undefined || v.lo !== undefined) anyErr = true;
+      if (v.err !== undefined) anyErr = true;
       if (!categories.includes(v.category)) categories.push(v.category);
-      rows.push({ series: s.name, category: v.category, value: v.value, ...errRange(v.value, v.err, v.lo, v.hi) });
+      rows.push({ series: s.name, category: v.category, value: v.value, ...errRange(v.value, v.err) });
     });
   });
 
@@ -59,7 +53,7 @@ export function barChartSpec(input: BarChartInput): object {
   const yScale = input.yDomain ? { domain: input.yDomain } : {};
   const grouped = series.length > 1;
   const offset = grouped ? { xOffset: { field: 'series', type: 'nominal', sort: names, scale: { domain: names } } } : {};
-  const layers: object[] = [{ mark: { type: 'bar' }, encoding: { y: { field: 'value', type: 'quantitative', title: input.yLabel, scale: yScale } } }, ...ruleLayers(input.rules, yScale)];
+  const layers: object[] = [{ mark: { type: 'bar' }, encoding: { y: { field: 'value', type: 'quantitative', title: input.yLabel, scale: yScale } } }];
   if (anyErr) {
     layers.push({
       transform: [{ filter: 'isValid(datum.lo)' }],
@@ -72,7 +66,7 @@ export function barChartSpec(input: BarChartInput): object {
     ...specFrame(input, rows),
     encoding: {
       x: { field: 'category', type: 'nominal', title: input.xLabel, sort: categories, axis: { labelAngle: 0 } },
-      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: colorScale(series), legend: { labelLimit: 400 } },
+      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names }, legend: { labelLimit: 400 } },
       ...offset,
     },
     layer: layers,

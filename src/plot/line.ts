@@ -4,33 +4,24 @@
  */
 import { fail } from '../core/errors.js';
 import { renderVegaLiteSvg } from './render.js';
-import { checkChart, checkErr, checkInterval, colorScale, errRange, ruleLayers, specFrame, type ChartFrame } from './validate.js';
+import { checkChart, checkErr, errRange, specFrame, type ChartFrame } from './validate.js';
 
 export interface LinePoint {
   x: number;
   y: number;
   /** Half-width of the error bar drawn from `y - err` to `y + err` (e.g. a standard error). */
   err?: number;
-  /** An explicit interval around y (e.g. a bootstrap confidence interval); instead of `err`. */
-  lo?: number;
-  hi?: number;
 }
 
 export interface LineSeries {
   /** Legend label; distinct across series. */
   name: string;
   points: LinePoint[];
-  /** CSS colour of the series (default: the next of `CATEGORY_COLORS`). */
-  color?: string;
 }
 
 /** A line chart: the frame (e.g. yDomain [0, 1] for accuracies) and the series. */
 export interface LineChartInput extends ChartFrame {
   series: LineSeries[];
-  /** How intervals are drawn: vertical bars at the points (default) or a shaded band. */
-  intervals?: 'bars' | 'band';
-  /** Draw the points as well as the lines (default true). */
-  points?: boolean;
 }
 
 /** The Vega-Lite spec of a line chart; exposed so notebooks can tweak it before rendering. */
@@ -47,27 +38,19 @@ export function lineChartSpec(input: LineChartInput): object {
       if (!Number.isFinite(p?.x)) fail(`${where}.x`, `must be a finite number, got ${String(p?.x)}`);
       if (!Number.isFinite(p.y)) fail(`${where}.y`, `must be a finite number, got ${String(p.y)}`);
       checkErr(`${where}.err`, p.err);
-      checkInterval(where, p.y, p.lo, p.hi, p.err);
-      if (p.err !== undefined || p.lo !== undefined) anyErr = true;
-      rows.push({ series: s.name, x: p.x, y: p.y, ...errRange(p.y, p.err, p.lo, p.hi) });
+      if (p.err !== undefined) anyErr = true;
+      rows.push({ series: s.name, x: p.x, y: p.y, ...errRange(p.y, p.err) });
     });
   });
 
-  if (input.intervals !== undefined && input.intervals !== 'bars' && input.intervals !== 'band') fail('intervals', `must be 'bars' or 'band', got ${JSON.stringify(input.intervals)}`);
   const names = series.map((s) => s.name);
   const yScale = input.yDomain ? { domain: input.yDomain, zero: false } : { zero: false };
   const y = { field: 'y', type: 'quantitative', title: input.yLabel, scale: yScale };
-  const layers: object[] = [...ruleLayers(input.rules, yScale)];
-  if (anyErr && input.intervals === 'band') {
-    layers.push({
-      transform: [{ filter: 'isValid(datum.lo)' }],
-      mark: { type: 'area', opacity: 0.2 },
-      encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
-    });
-  }
-  layers.push({ mark: { type: 'line', strokeWidth: 2 }, encoding: { y } });
-  if (input.points ?? true) layers.push({ mark: { type: 'point', filled: true, size: 30 }, encoding: { y } });
-  if (anyErr && input.intervals !== 'band') {
+  const layers: object[] = [
+    { mark: { type: 'line', strokeWidth: 2 }, encoding: { y } },
+    { mark: { type: 'point', filled: true, size: 30 }, encoding: { y } },
+  ];
+  if (anyErr) {
     layers.push({
       transform: [{ filter: 'isValid(datum.lo)' }],
       mark: { type: 'rule', strokeWidth: 1.5 },
@@ -78,7 +61,7 @@ export function lineChartSpec(input: LineChartInput): object {
     ...specFrame(input, rows),
     encoding: {
       x: { field: 'x', type: 'quantitative', title: input.xLabel, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: colorScale(series), legend: { labelLimit: 400 } },
+      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names }, legend: { labelLimit: 400 } },
     },
     layer: layers,
   };
