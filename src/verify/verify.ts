@@ -50,6 +50,18 @@
 import { extractBoxed, extractFinalAnswer, extractPredictionAnswer, type FinalAnswerRule } from './extract.js';
 import { normalizeAnswer, answerKey } from './normalize.js';
 import { equalAnswers, newContext } from './compare.js';
+import { computeEngineClass } from './engine-loader.js';
+import { AnytimeDependencyError } from '../core/errors.js';
+
+/**
+ * What a catch-all in this module does with an exception: a broken installation
+ * ({@link AnytimeDependencyError}) is rethrown, since grading without the parser would
+ * give wrong verdicts; anything else becomes the reason string.
+ */
+function reasonOf(e: unknown): string {
+  if (e instanceof AnytimeDependencyError) throw e;
+  return `error: ${e instanceof Error ? e.message : String(e)}`;
+}
 
 /** What a verifier reports. */
 export interface VerifyResult {
@@ -62,7 +74,8 @@ export interface VerifyResult {
 
 /**
  * A pluggable verifier, for evaluation/training code that takes a `verifier` option.
- * It must not throw; `defaultVerifier` is {@link verifyAnswer} with default options.
+ * It must not throw on any input (a broken installation may throw
+ * `AnytimeDependencyError`); `defaultVerifier` is {@link verifyAnswer} with default options.
  */
 export type Verifier = (prediction: string, gold: string) => { correct: boolean; extracted?: string | null; reason?: string };
 
@@ -109,9 +122,11 @@ export function goldAlternatives(gold: GoldAnswer): string[] {
 
 /**
  * Compares two answers that are already extracted (no boxed/phrase extraction): the
- * core of {@link verifyAnswer}. Never throws.
+ * core of {@link verifyAnswer}. Never throws on any input; throws `AnytimeDependencyError`
+ * when `@cortex-js/compute-engine` cannot be loaded (see {@link verifyAnswer}).
  */
 export function compareAnswers(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): { correct: boolean; reason: string } {
+  computeEngineClass(); // a broken installation throws on every call, whatever the input
   try {
     const golds = goldAlternatives(gold);
     if (golds.length === 0) return { correct: false, reason: 'gold answer is empty' };
@@ -139,7 +154,7 @@ export function compareAnswers(prediction: string, gold: GoldAnswer, opts: Verif
     }
     return { correct: false, reason: 'not equal' };
   } catch (e) {
-    return { correct: false, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+    return { correct: false, reason: reasonOf(e) };
   }
 }
 
@@ -148,9 +163,15 @@ export function compareAnswers(prediction: string, gold: GoldAnswer, opts: Verif
  * by {@link extractPredictionAnswer} (boxed, then "answer is …", then a bare answer, then
  * the last math span, then the last number); a prediction equal to the gold as a whole
  * (after normalisation) is accepted first. Gold may carry `$…$`, may be a number, or a
- * list of alternatives. Never throws; bounded by `opts.timeoutMs` (see the module notes).
+ * list of alternatives. Bounded by `opts.timeoutMs` (see the module notes).
+ *
+ * Never throws on any input. The one exception is a broken installation: when
+ * `@cortex-js/compute-engine` cannot be loaded it throws `AnytimeDependencyError` naming
+ * the package, on every call and whatever the input, instead of returning verdicts that a
+ * verifier without its parser would get wrong.
  */
 export function verifyAnswer(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): VerifyResult {
+  computeEngineClass(); // a broken installation throws on every call, whatever the input
   try {
     if (typeof prediction !== 'string') return { correct: false, extracted: null, reason: 'prediction is not a string' };
     if (prediction.length > MAX_PREDICTION_CHARS) {
@@ -171,7 +192,7 @@ export function verifyAnswer(prediction: string, gold: GoldAnswer, opts: VerifyO
     const verdict = compareAnswers(found.answer, golds, opts);
     return { correct: verdict.correct, extracted: found.answer, reason: `${found.source}; ${verdict.reason}` };
   } catch (e) {
-    return { correct: false, extracted: null, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+    return { correct: false, extracted: null, reason: reasonOf(e) };
   }
 }
 
@@ -207,7 +228,8 @@ const THINK_END = '</think>';
  * that reopens and closes thinking again is malformed). Unformatted summaries score 0.
  * The verifier receives `\boxed{answer}` as its prediction, so any verifier that reads
  * boxed answers works. A cut that ended in end-of-sequence (score 0 in the paper) is the
- * caller's check: it is a property of the trace, not of the summary text. Never throws.
+ * caller's check: it is a property of the trace, not of the summary text. Never throws on
+ * any input; a verifier's `AnytimeDependencyError` (a broken installation) is passed on.
  */
 export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptions = {}): SummaryGrade {
   try {
@@ -224,8 +246,9 @@ export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptio
       let ok = false;
       try {
         ok = verifier(prediction, g).correct === true;
-      } catch {
-        ok = false; // a custom verifier that throws counts as "not correct"
+      } catch (e) {
+        if (e instanceof AnytimeDependencyError) throw e; // a broken installation, not a wrong answer
+        ok = false; // a custom verifier that throws otherwise counts as "not correct"
       }
       if (ok) {
         correct = true;
@@ -233,7 +256,8 @@ export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptio
       }
     }
     return { score: correct ? 1 : 0, formatted: true, extracted };
-  } catch {
+  } catch (e) {
+    if (e instanceof AnytimeDependencyError) throw e;
     return { score: 0, formatted: false, extracted: null };
   }
 }
