@@ -37,7 +37,7 @@ import { initBackend } from '../src/backend.js';
 import { basePolicy } from '../src/model/warmstart.js';
 import { getPreset } from '../src/train/presets.js';
 import { sampleRollouts } from '../src/model/sampler.js';
-import { display, check, checkClose, checkEqual, notebookHost } from '../src/notebook/index.js';
+import { display, check, checkClose, checkEqual, escapeHtml, notebookHost } from '../src/notebook/index.js';
 import { methodDiagramSvg } from '../src/notebook/diagram.js';
 
 const notebookStart = performance.now();
@@ -267,8 +267,10 @@ const examples = [
   { label: 'finished, </think> kept', text: forcedSummaryText(thinkingText + '</think>', false) },
   { label: 'finished, </think> stripped by the server', text: forcedSummaryText(thinkingText, false) },
 ];
-const fence = '```';
-await display.markdown(examples.map((e) => `**${e.label}**\n\n${fence}text\n${e.text}\n${fence}`).join('\n\n'));
+await display.html(
+  examples.map((e) => `<p><b>${escapeHtml(e.label)}</b></p><pre>${escapeHtml(e.text)}</pre>`).join(''),
+  examples.map((e) => `${e.label}:\n${e.text}`).join('\n\n'),
+);
 check('a cut trace gets the forcing suffix "...\\n\\n...\\n\\n</think>"', examples[0].text.includes(CUT_SUFFIX));
 check('a finished trace does not', !examples[1].text.includes(CUT_SUFFIX) && !examples[2].text.includes(CUT_SUFFIX));
 checkEqual('a stripped </think> is restored', examples[1].text, examples[2].text);

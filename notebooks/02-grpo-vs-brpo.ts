@@ -133,7 +133,7 @@ console.log(`reproduce finished in ${elapsed()}; report files in ${OUT}: ${liveS
 //   is scored there) and the anytime reward under one common prior (uniform over the 4 training budgets; GRPO samples
 //   only $b_\text{max}$, so it has no such curve).
 
-// %%
+// %% tags=["no-output"]
 /** A result set as the notebook reads it: the report's summary and each run's training metrics per seed. */
 interface ResultSet {
   name: string;

@@ -57,13 +57,13 @@ const study = await baselineVarianceStudy(base.policy, task, problems, {
   groupSize: settings.groupSize,
   summaries: settings.summaries,
   temperature: settings.temperature,
-  seed,
+  seed: seed, // (not `seed,`: tslab does not rewrite a shorthand property naming another cell's variable)
 });
 const G = settings.groupSize;
 const rollouts = await sampleRollouts(base.policy, task, problems.flatMap((p) => Array.from({ length: G }, () => p)), {
   budgets: study.budgets,
   summariesPerGroup: settings.summaries,
-  seed,
+  seed: seed, // (not `seed,`: tslab does not rewrite a shorthand property naming another cell's variable)
   temperature: settings.temperature,
   bMax: task.maxThinking,
 });
@@ -109,7 +109,9 @@ function ratioIntervals(prior: number[], discount: number): Record<VarianceBasel
   return Object.fromEntries(VARIANCE_BASELINES.map((b, i) => [b, flat.slice(i * S, (i + 1) * S)])) as Record<VarianceBaseline, Interval[]>;
 }
 const uniform = makePrior('uniform', budgets).probs;
+const bootStart = performance.now();
 const main = ratioIntervals(uniform, 2);
+console.log(`ratios and 1000 bootstrap replicates over ${scoresByQuestion.length} questions in ${((performance.now() - bootStart) / 1000).toFixed(1)} s`);
 
 // %%
 // ✓ The per-question recomputation is the study's number, and the first budget behaves as §4 says.

@@ -92,6 +92,63 @@ export function rootRelativeImports(code: string): string {
   return code.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(['"])\.\.\//g, '$1$2./');
 }
 
+/** Code with comments, strings and template literals blanked out (same length), for scanning. */
+function blankNonCode(code: string): string {
+  return code.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\/|(['"`])(?:\\[\s\S]|(?!\1)[\s\S])*\1/g, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+/**
+ * Shorthand properties (`{ budgets }`) that name a variable declared at the top level of an earlier
+ * code cell: tslab rewrites such variables into its cell-export object but not inside a shorthand
+ * property, so the cell fails with "budgets is not defined" under tslab only. Write `{ budgets: budgets }`.
+ * Object literals only: destructuring patterns (`const { a } =`, arrow parameters `({ a }) =>`) are skipped.
+ */
+export function shorthandHazards(cells: ScriptCell[]): string[] {
+  const declared = new Set<string>();
+  const hazards: string[] = [];
+  cells.forEach((cell, i) => {
+    if (cell.type !== 'code') return;
+    const code = blankNonCode(cell.source);
+    if (declared.size > 0) {
+      const stack: number[] = [];
+      const closeOf = new Map<number, number>();
+      for (let k = 0; k < code.length; k++) {
+        if ('{(['.includes(code[k])) stack.push(k);
+        else if ('})]'.includes(code[k]) && stack.length) closeOf.set(stack.pop()!, k);
+      }
+      const open: number[] = [];
+      for (let k = 0; k < code.length; k++) {
+        const c = code[k];
+        if ('{(['.includes(c)) { open.push(k); continue; }
+        if ('})]'.includes(c)) { open.pop(); continue; }
+        if (!/[A-Za-z_$]/.test(c) || /[\w$.]/.test(code[k - 1] ?? '')) continue;
+        const name = /^[A-Za-z_$][\w$]*/.exec(code.slice(k))![0];
+        const innermost = open[open.length - 1];
+        const prev = code.slice(0, k).trimEnd().slice(-1);
+        const next = code.slice(k + name.length).trimStart()[0];
+        k += name.length - 1;
+        if (!declared.has(name) || innermost === undefined || code[innermost] !== '{' || !(prev === '{' || prev === ',') || !(next === ',' || next === '}')) continue;
+        // An object literal's brace follows an operator or an opening; a block's follows ')' or '=>' or a keyword.
+        const beforeBrace = code.slice(0, innermost).trimEnd();
+        if (!/(^|[=(,:[?]|return|\{)$/.test(beforeBrace) || /\b(const|let|var)\s*$/.test(beforeBrace)) continue;
+        const afterClose = code.slice((closeOf.get(innermost) ?? code.length) + 1);
+        if (/^\s*(\)\s*)?(=>|=[^=>])/.test(afterClose) || /^\s*(:[^,)]*)?\)\s*=>/.test(afterClose)) continue;
+        const line = code.slice(0, k).split('\n').length;
+        hazards.push(`cell ${i + 1}, line ${line}: shorthand property '${name}' names a variable of an earlier cell; write '${name}: ${name}' (tslab does not rewrite shorthand properties)`);
+      }
+    }
+    for (const line of cell.source.split('\n')) {
+      const d = /^(?:export\s+)?(?:const|let|var|function\*?|async\s+function|class)\s+([A-Za-z_$][\w$]*)/.exec(line);
+      if (d) declared.add(d[1]);
+      const destructured = /^(?:const|let|var)\s*\{([^}]*)\}\s*=/.exec(line);
+      if (destructured) for (const part of destructured[1].split(',')) { const n = part.split(':').pop()!.split('=')[0].trim(); if (n) declared.add(n); }
+      const arrayDestructured = /^(?:const|let|var)\s*\[([^\]]*)\]\s*=/.exec(line);
+      if (arrayDestructured) for (const part of arrayDestructured[1].split(',')) { const n = part.trim(); if (/^[A-Za-z_$][\w$]*$/.test(n)) declared.add(n); }
+    }
+  });
+  return hazards;
+}
+
 export interface NotebookCell {
   cell_type: 'markdown' | 'code';
   id: string;

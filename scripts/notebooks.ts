@@ -18,7 +18,8 @@
  *
  * What fails a notebook: a cell error (every assertion cell throws when its fact does not hold),
  * stderr output, a code cell without output (after an error tslab silently skips the rest), a
- * committed .ipynb whose cells differ from its script (unless --update or --sync rewrites it),
+ * committed .ipynb whose cells differ from its script (unless --update or --sync rewrites it), a
+ * shorthand property naming another cell's variable (breaks under tslab only: see shorthandHazards),
  * and, with --kernel all, checked facts (the ✓ lines) that differ between the kernels.
  * Executed copies go to build/notebooks/<kernel>/, wall-clock times to build/notebooks/timings.json.
  * The kernelspecs and the paired-script format are described in scripts/notebook-lib.ts and
@@ -42,6 +43,7 @@ import {
   parseScript,
   readNotebook,
   ROOT,
+  shorthandHazards,
   syncProblems,
   writeNotebook,
   type KernelName,
@@ -99,12 +101,13 @@ function parseArgs(argv: string[]): Options {
 }
 
 /** The notebook a script builds, and the committed one's problems of sync with it. */
-function built(script: string, kernel: KernelName): { nb: Notebook; ipynb: string; sync: string[] } {
-  const nb = buildNotebook(parseScript(readFileSync(join(NOTEBOOK_DIR, script), 'utf8'), `notebooks/${script}`), kernel);
+function built(script: string, kernel: KernelName): { nb: Notebook; ipynb: string; sync: string[]; hazards: string[] } {
+  const cells = parseScript(readFileSync(join(NOTEBOOK_DIR, script), 'utf8'), `notebooks/${script}`);
+  const nb = buildNotebook(cells, kernel);
   const ipynb = script.replace(/\.ts$/, '.ipynb');
   const path = join(NOTEBOOK_DIR, ipynb);
   const sync = existsSync(path) ? syncProblems(readNotebook(path), nb) : ['the .ipynb does not exist'];
-  return { nb, ipynb, sync };
+  return { nb, ipynb, sync, hazards: shorthandHazards(cells) };
 }
 
 function main(): number {
@@ -115,7 +118,8 @@ function main(): number {
   if (opts.syncOnly) {
     // Rebuild the cells from the scripts; keep the outputs of cells whose source did not change.
     for (const script of scripts) {
-      const { nb, ipynb, sync } = built(script, 'tslab');
+      const { nb, ipynb, sync, hazards } = built(script, 'tslab');
+      for (const h of hazards) console.warn(`notebooks: ${script}: ${h}`);
       if (sync.length === 0) continue;
       const path = join(NOTEBOOK_DIR, ipynb);
       if (existsSync(path)) {
@@ -143,7 +147,7 @@ function main(): number {
   const facts = new Map<string, Map<KernelName, string[]>>();
   for (const script of scripts) {
     for (const kernel of opts.kernels) {
-      const { nb, ipynb, sync } = built(script, kernel);
+      const { nb, ipynb, sync, hazards } = built(script, kernel);
       const dir = join(opts.out, kernel);
       mkdirSync(dir, { recursive: true });
       const outPath = join(dir, ipynb);
@@ -154,6 +158,7 @@ function main(): number {
       numberExecutedCells(executed);
       writeNotebook(outPath, executed);
       const problems = r.status !== 0 ? [`jupyter nbconvert exited with status ${r.status}`] : notebookProblems(executed);
+      problems.push(...hazards.map((h) => `notebooks/${script}: ${h}`));
       if (!opts.update && sync.length > 0) problems.push(`notebooks/${ipynb} is out of sync with notebooks/${script} (${sync.join('; ')}): run \`npm run notebooks -- --update ${script.slice(0, 2)}\``);
       timings.push({ notebook: ipynb, kernel, seconds: Math.round(r.seconds * 10) / 10, ok: problems.length === 0 });
       if (!facts.has(ipynb)) facts.set(ipynb, new Map());

@@ -17,6 +17,7 @@ import {
   parseScript,
   readNotebook,
   rootRelativeImports,
+  shorthandHazards,
   syncProblems,
   type Notebook,
 } from '../scripts/notebook-lib.js';
@@ -58,6 +59,13 @@ describe('paired-script format', () => {
     expect(syncProblems(a, b)[0]).toMatch(/cell 1 differs/);
   });
 
+  it("finds shorthand properties that name an earlier cell's variable, and only those", () => {
+    const cells = parseScript(
+      "// %%\nconst seed = 1;\nconst budgets = [1];\n// %%\nf({ budgets, x: 1 });\nconst o = {\n  seed,\n};\nconst g = ({ seed }) => seed;\nconst { seed: s2 } = o;\nf(a, seed, [seed, budgets]);\nif (x) { seed }\n",
+    );
+    expect(shorthandHazards(cells).map((h) => h.replace(/:.*?'(\w+)'.*/, ' $1'))).toEqual(['cell 2, line 1 budgets', 'cell 2, line 3 seed']);
+  });
+
   it('treats a code cell without output after an error as a failure (tslab skips the rest silently)', () => {
     const nb = buildNotebook(parseScript('// %%\nthrow 1;\n// %%\nconst b = 2;\n// %% tags=["no-output"]\nconst c = 3;\n'), 'tslab');
     nb.cells[0].outputs = [{ output_type: 'error', ename: 'Error', evalue: 'boom', traceback: [] }];
@@ -81,6 +89,10 @@ describe('the committed notebooks', () => {
   it.each(committed)('%s: the .ipynb cells are the ones its script builds', (script, nb) => {
     const built = buildNotebook(parseScript(readFileSync(join(NOTEBOOK_DIR, script), 'utf8'), script), 'tslab');
     expect(syncProblems(nb, built)).toEqual([]);
+  });
+
+  it.each(committed)("%s: has no shorthand property naming another cell's variable (tslab cannot run it)", (script) => {
+    expect(shorthandHazards(parseScript(readFileSync(join(NOTEBOOK_DIR, script), 'utf8'), script))).toEqual([]);
   });
 
   it.each(committed)('%s: carries the outputs of a passing run, with execution counts 1, 2, …', (_, nb) => {
