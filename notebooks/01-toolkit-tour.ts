@@ -37,7 +37,7 @@ import { initBackend } from '../src/backend.js';
 import { basePolicy } from '../src/model/warmstart.js';
 import { getPreset } from '../src/train/presets.js';
 import { sampleRollouts } from '../src/model/sampler.js';
-import { display, check, checkClose, checkEqual, escapeHtml, notebookHost } from '../src/notebook/index.js';
+import { display, check, checkClose, checkEqual, escapeHtml, notebookHost, printLine } from '../src/notebook/index.js';
 import { methodDiagramSvg } from '../src/notebook/diagram.js';
 
 const notebookStart = performance.now();
@@ -45,7 +45,7 @@ const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 /** A matrix [G][S] as a table with one row per trace and one column per budget. */
 const matrixTable = (m: number[][], budgets: number[]) =>
   aq.table({ trace: m.map((_, g) => g), ...Object.fromEntries(budgets.map((b, s) => [`b=${b}`, m.map((row) => round(row[s]))])) });
-console.log(`running in: ${notebookHost()}`);
+await printLine(`running in: ${notebookHost()}`);
 
 // %% [markdown]
 // ## Knobs
@@ -70,7 +70,7 @@ const KNOBS = {
   /** Seed of the sampling. */
   seed: 7,
 };
-console.log(KNOBS);
+await printLine(JSON.stringify(KNOBS));
 
 // %% [markdown]
 // ## 1. The method in one picture
@@ -92,7 +92,7 @@ const backend = await initBackend({ prefer: 'wasm' });
 const preset = getPreset('notebook');
 const task = getTask(preset.task);
 const base = await basePolicy(task, preset.warmStart);
-console.log(`backend: ${backend.name} (SIMD ${backend.simd}); base policy ${base.path} (${base.cached ? 'loaded from cache' : 'warm-started now'})`);
+await printLine(`backend: ${backend.name} (SIMD ${backend.simd}); base policy ${base.path} (${base.cached ? 'loaded from cache' : 'warm-started now'})`);
 
 const budgets = budgetSupport(task.maxThinking, KNOBS.m);
 const prior = makePrior(KNOBS.prior, budgets);
@@ -103,8 +103,8 @@ const rolloutScores = group.map((r) => r.plan.cuts.map((c) => r.groups[c.group].
 // Show a trace that finished between b_2 and b_max when there is one: it has both cut and merged prefixes.
 const shown = Math.max(0, group.findIndex((r) => r.finished && r.thinking.length > budgets[1] && r.thinking.length < budgets[budgets.length - 1]));
 const rollout = group[shown];
-console.log(`question: ${task.decode(problem.prompt)}   (gold answer ${problem.answer})`);
-console.log(`trace ${shown} of ${KNOBS.G}, ${rollout.thinking.length} tokens, ${rollout.finished ? 'closed by </think>' : 'stopped at b_max'}:\n${task.decode(rollout.thinking)}`);
+await printLine(`question: ${task.decode(problem.prompt)}   (gold answer ${problem.answer})`);
+await printLine(`trace ${shown} of ${KNOBS.G}, ${rollout.thinking.length} tokens, ${rollout.finished ? 'closed by </think>' : 'stopped at b_max'}:\n${task.decode(rollout.thinking)}`);
 
 // %% [markdown]
 // **Reading a `chain` trace.** The question `3 + 4 * 7 - 9 ?` asks for a start digit pushed through a chain of
@@ -169,9 +169,9 @@ await display.table(`The whole group (${KNOBS.prior} prior): r̄[g, s], R[g, s] 
 // %%
 // ✓ Facts of §3-§4 on the real group: R[g][0] is the trace's anytime reward Σ p_j r̄_j; BRPO's baseline
 // equals the group mean at the first budget (no own history yet); the diagram's last column is p_m · r̄_m.
-checkClose('R[g, 1] = Σ_j p_j · r̄[g, j] for every trace of the group', rolloutR.map((row) => row[0]), rolloutScores.map((row) => row.reduce((a, r, j) => a + prior.probs[j] * r, 0)), 1e-12);
-checkClose('the BRPO baseline equals the group mean at the first budget', rolloutV.map((row) => row[0]), group.map(() => V2[0]), 1e-12);
-checkClose('R[g, m] = p_m · r̄[g, m]: the last segment only feeds the last answer', rolloutR.map((row) => row[budgets.length - 1]), rolloutScores.map((row) => prior.probs[budgets.length - 1] * row[budgets.length - 1]), 1e-12);
+await checkClose('R[g, 1] = Σ_j p_j · r̄[g, j] for every trace of the group', rolloutR.map((row) => row[0]), rolloutScores.map((row) => row.reduce((a, r, j) => a + prior.probs[j] * r, 0)), 1e-12);
+await checkClose('the BRPO baseline equals the group mean at the first budget', rolloutV.map((row) => row[0]), group.map(() => V2[0]), 1e-12);
+await checkClose('R[g, m] = p_m · r̄[g, m]: the last segment only feeds the last answer', rolloutR.map((row) => row[budgets.length - 1]), rolloutScores.map((row) => prior.probs[budgets.length - 1] * row[budgets.length - 1]), 1e-12);
 
 // %% [markdown]
 // ## 2. Budget priors
@@ -206,9 +206,9 @@ await display.plot(
 );
 
 // %%
-checkEqual('the support is b_j = j · b_max / m', paperBudgets, [2000, 4000, 6000, 8000]);
-for (const p of priors) checkClose(`the ${p.name} prior sums to 1`, p.prior.probs.reduce((a, b) => a + b, 0), 1, 1e-9);
-checkEqual("the base prior puts all its mass on b_m (GRPO's setting)", makePrior('base', paperBudgets).probs, [0, 0, 0, 1]);
+await checkEqual('the support is b_j = j · b_max / m', paperBudgets, [2000, 4000, 6000, 8000]);
+for (const p of priors) await checkClose(`the ${p.name} prior sums to 1`, p.prior.probs.reduce((a, b) => a + b, 0), 1, 1e-9);
+await checkEqual("the base prior puts all its mass on b_m (GRPO's setting)", makePrior('base', paperBudgets).probs, [0, 0, 0, 1]);
 
 // %% [markdown]
 // ## 3. Cutting a real rollout at every budget
@@ -254,7 +254,7 @@ for (const r of group) {
   if (r.finished && past.length > 1 && new Set(past.map((c) => c.group)).size !== 1) throw new Error('merged budgets must share one prefix group');
   if (p.cuts.some((c) => c.cutLength > c.budget)) throw new Error('a cut keeps more tokens than its budget');
 }
-check(`every trace's budgets past its end share one merged prefix group, and no cut exceeds its budget (${group.length} traces)`, true);
+await check(`every trace's budgets past its end share one merged prefix group, and no cut exceeds its budget (${group.length} traces)`, true);
 
 // %% [markdown]
 // With a real LLM the trace is text. `forcedSummaryText(thinking, cut)` builds the prompt the summary is
@@ -271,9 +271,9 @@ await display.html(
   examples.map((e) => `<p><b>${escapeHtml(e.label)}</b></p><pre>${escapeHtml(e.text)}</pre>`).join(''),
   examples.map((e) => `${e.label}:\n${e.text}`).join('\n\n'),
 );
-check('a cut trace gets the forcing suffix "...\\n\\n...\\n\\n</think>"', examples[0].text.includes(CUT_SUFFIX));
-check('a finished trace does not', !examples[1].text.includes(CUT_SUFFIX) && !examples[2].text.includes(CUT_SUFFIX));
-checkEqual('a stripped </think> is restored', examples[1].text, examples[2].text);
+await check('a cut trace gets the forcing suffix "...\\n\\n...\\n\\n</think>"', examples[0].text.includes(CUT_SUFFIX));
+await check('a finished trace does not', !examples[1].text.includes(CUT_SUFFIX) && !examples[2].text.includes(CUT_SUFFIX));
+await checkEqual('a stripped </think> is restored', examples[1].text, examples[2].text);
 
 // %% [markdown]
 // ## 4. Returns and advantages on a hand-worked score matrix
@@ -309,19 +309,19 @@ await display.table('BRPO baseline V', matrixTable(brpo.V, exBudgets));
 
 // %%
 // ✓ §3 and §4 by hand. Trace 1: R = (0.25 + 0.5 + 1 + 1) / 4 at b_1, (1 + 1) / 4 at b_3.
-checkClose('R[1] = [0.6875, 0.625, 0.5, 0.25] (returns sum the prior-weighted scores from s on)', R[1], [0.6875, 0.625, 0.5, 0.25]);
-checkClose('V₂[s] is the mean of R[·, s] over the group', groupMean.V[0], exBudgets.map((_, s) => R.reduce((a, row) => a + row[s], 0) / 4));
-checkClose('BRPO equals the group mean at the first budget', brpo.V.map((row) => row[0]), groupMean.V.map((row) => row[0]));
+await checkClose('R[1] = [0.6875, 0.625, 0.5, 0.25] (returns sum the prior-weighted scores from s on)', R[1], [0.6875, 0.625, 0.5, 0.25]);
+await checkClose('V₂[s] is the mean of R[·, s] over the group', groupMean.V[0], exBudgets.map((_, s) => R.reduce((a, row) => a + row[s], 0) / 4));
+await checkClose('BRPO equals the group mean at the first budget', brpo.V.map((row) => row[0]), groupMean.V.map((row) => row[0]));
 // Trace 0 at s = 2 (b = 72): V₁ = (1·r̄₀ + 2·r̄₁)/(1 + 2) × (p₃ + p₄) = (0 + 0.5)/3 × 0.5 = 1/12; V = (2·V₁ + 2·V₂)/4.
-checkClose('V₁[0, 2] = (1·0 + 2·0.25)/3 × 0.5 = 1/12 (discount 2: the later budget weighs twice)', ownProgressValue(scores, uniform.probs)[0][2], 1 / 12);
-checkClose('BRPO V[0, 2] = (2·V₁ + 2·V₂)/4', brpo.V[0][2], (2 * (1 / 12) + 2 * groupMean.V[0][2]) / 4);
+await checkClose('V₁[0, 2] = (1·0 + 2·0.25)/3 × 0.5 = 1/12 (discount 2: the later budget weighs twice)', ownProgressValue(scores, uniform.probs)[0][2], 1 / 12);
+await checkClose('BRPO V[0, 2] = (2·V₁ + 2·V₂)/4', brpo.V[0][2], (2 * (1 / 12) + 2 * groupMean.V[0][2]) / 4);
 
 // %%
 const advGroupMean = thinkingAdvantages(scores, uniform.probs, { baseline: 'group-mean' });
 const advBrpo = thinkingAdvantages(scores, uniform.probs, { baseline: 'brpo' });
 await display.table('Thinking advantage R − V, group-mean baseline', matrixTable(advGroupMean, exBudgets));
 await display.table('Thinking advantage R − V, BRPO baseline', matrixTable(advBrpo, exBudgets));
-checkClose('group-mean advantages sum to 0 over the group at every budget', exBudgets.map((_, s) => advGroupMean.reduce((a, row) => a + row[s], 0)), [0, 0, 0, 0], 1e-12);
+await checkClose('group-mean advantages sum to 0 over the group at every budget', exBudgets.map((_, s) => advGroupMean.reduce((a, row) => a + row[s], 0)), [0, 0, 0, 0], 1e-12);
 
 // %% [markdown]
 // **Summary advantages** (§5, decoupled summary optimisation): every summary is trained against the mean of
@@ -351,9 +351,9 @@ await display.table(
     ),
   ),
 );
-checkEqual('lastSegment: the trace finished at 30 tokens trains its merged summaries once, at b_2', lastSegment, [3, 2, 1, 3]);
-checkClose('all-budgets: a summary scoring 1 in a prefix group with mean 0.75 gets +0.25', decoupled.advantages[0][2][0], 0.25);
-check('final-only trains no summary before the last budget', finalOnly.trainable.every((row) => row.slice(0, -1).every((c) => !c.some(Boolean))));
+await checkEqual('lastSegment: the trace finished at 30 tokens trains its merged summaries once, at b_2', lastSegment, [3, 2, 1, 3]);
+await checkClose('all-budgets: a summary scoring 1 in a prefix group with mean 0.75 gets +0.25', decoupled.advantages[0][2][0], 0.25);
+await check('final-only trains no summary before the last budget', finalOnly.trainable.every((row) => row.slice(0, -1).every((c) => !c.some(Boolean))));
 
 // %% [markdown]
 // ## 5. Token-level advantages
@@ -398,8 +398,8 @@ await display.plot(
   }),
 );
 const trace2 = tokenAdvantages(advBrpo[2], lengths[2], exBudgets);
-checkEqual('trace 2 (30 tokens) has advantages on its 30 tokens only', Array.from(trace2.mask).filter(Boolean).length, 30);
-checkClose('with one budget and the base prior, BRPO is GRPO: r − mean_G(r)', thinkingAdvantages(scores.map((row) => [row[3]]), [1], { baseline: 'brpo' }).map((r) => r[0]), [1, 1, 0.5, 0.25].map((r) => r - 0.6875));
+await checkEqual('trace 2 (30 tokens) has advantages on its 30 tokens only', Array.from(trace2.mask).filter(Boolean).length, 30);
+await checkClose('with one budget and the base prior, BRPO is GRPO: r − mean_G(r)', thinkingAdvantages(scores.map((row) => [row[3]]), [1], { baseline: 'brpo' }).map((r) => r[0]), [1, 1, 0.5, 0.25].map((r) => r - 0.6875));
 
 // %% [markdown]
 // ## Takeaways
@@ -416,4 +416,4 @@ checkClose('with one budget and the base prior, BRPO is GRPO: r − mean_G(r)', 
 
 // %%
 base.policy.dispose();
-console.log(`cells ran in ${((performance.now() - notebookStart) / 1000).toFixed(1)} s`);
+await printLine(`cells ran in ${((performance.now() - notebookStart) / 1000).toFixed(1)} s`);

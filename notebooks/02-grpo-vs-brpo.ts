@@ -32,7 +32,7 @@ import { runDir, type JobProgress } from '../src/train/jobs.js';
 import { paperClaims, fmtInterval, fmtDiff, pct, type ReportSummary, type RunSummary, type Comparison } from '../src/train/report.js';
 import type { StepMetrics } from '../src/train/train.js';
 import { lineChartSvg, barChartSvg, runColors } from '../src/plot/index.js';
-import { display, liveDisplay, check, checkClose } from '../src/notebook/index.js';
+import { display, liveDisplay, check, checkClose, printLine } from '../src/notebook/index.js';
 
 const notebookStart = performance.now();
 const OUT = 'build/notebook-run';
@@ -46,7 +46,7 @@ process.env.ANYTIME_BACKEND ??= 'wasm';
 const preset = getPreset('notebook');
 /** One colour per run, the same in every plot. */
 const COLORS = runColors(['base policy', ...RUN_NAMES]);
-console.log(`${preset.description}\nruns: ${preset.runs.join(', ')}; training: ${JSON.stringify(preset.train)}; output: ${OUT}`);
+await printLine(`${preset.description}\nruns: ${preset.runs.join(', ')}; training: ${JSON.stringify(preset.train)}; output: ${OUT}`);
 
 // %% [markdown]
 // ## 1. The runs
@@ -108,7 +108,7 @@ const liveSummary = await reproduce({
     latest = all;
     if (phaseOf.get(p.id) !== p.phase) {
       phaseOf.set(p.id, p.phase);
-      console.log(`[${elapsed()}] ${p.id}: ${p.phase}`);
+      void printLine(`[${elapsed()}] ${p.id}: ${p.phase}`);
     }
     if (performance.now() - lastDraw > 1000 || p.phase === 'done') {
       lastDraw = performance.now();
@@ -117,7 +117,7 @@ const liveSummary = await reproduce({
   },
 });
 await draw(latest, true);
-console.log(`reproduce finished in ${elapsed()}; report files in ${OUT}: ${liveSummary.files.join(', ')}`);
+await printLine(`reproduce finished in ${elapsed()}; report files in ${OUT}: ${liveSummary.files.join(', ')}`);
 
 // %% [markdown]
 // ## How to read a result set
@@ -328,18 +328,18 @@ async function showResultSet(set: ResultSet): Promise<void> {
 }
 
 /** ✓ The invariants every view relies on. */
-function checkResultSet(set: ResultSet): void {
+async function checkResultSet(set: ResultSet): Promise<void> {
   const { runs, comparisons } = set.summary;
-  checkClose(
+  await checkClose(
     `${set.name}: every run's anytime accuracy is the uniform-prior mean of its accuracy curve (one common prior)`,
     runs.map((r) => r.anytime.estimate),
     runs.map((r) => r.accuracy.reduce((a, i) => a + i.estimate, 0) / r.accuracy.length),
     1e-9,
   );
-  check(`${set.name}: every interval contains its estimate`, [...runs.flatMap((r) => [r.anytime, r.final, ...r.accuracy]), ...comparisons.flatMap((c) => [c.anytime, c.final, ...c.accuracy])].every((i) => i.lo <= i.estimate + 1e-12 && i.estimate <= i.hi + 1e-12));
+  await check(`${set.name}: every interval contains its estimate`, [...runs.flatMap((r) => [r.anytime, r.final, ...r.accuracy]), ...comparisons.flatMap((c) => [c.anytime, c.final, ...c.accuracy])].every((i) => i.lo <= i.estimate + 1e-12 && i.estimate <= i.hi + 1e-12));
   const grpo = runs.find((r) => r.run === 'grpo');
   if (grpo) {
-    checkClose(
+    await checkClose(
       `${set.name}: each difference from GRPO is the difference of the runs' estimates`,
       comparisons.map((c) => c.anytime.estimate),
       comparisons.map((c) => runs.find((r) => r.run === c.run)!.anytime.estimate - grpo.anytime.estimate),
@@ -356,8 +356,8 @@ function checkResultSet(set: ResultSet): void {
 // %%
 const liveSet: ResultSet = { name: 'this notebook\'s run', dir: OUT, summary: liveSummary, metrics: Object.fromEntries(liveSummary.runs.map((r) => [r.run, [readMetrics(join(runDir(OUT, r.run, 0), 'metrics.jsonl'))]])), intervalNote: 'intervals resample held-out questions (one seed)' };
 await showResultSet(liveSet);
-checkResultSet(liveSet);
-check('the live run trained GRPO and AR-uniform for 60 steps each', liveSet.summary.runs.map((r) => r.run).join(',') === 'grpo,ar-uniform' && Object.values(liveSet.metrics).every((m) => m[0].length === 60));
+await checkResultSet(liveSet);
+await check('the live run trained GRPO and AR-uniform for 60 steps each', liveSet.summary.runs.map((r) => r.run).join(',') === 'grpo,ar-uniform' && Object.values(liveSet.metrics).every((m) => m[0].length === 60));
 
 // %% [markdown]
 // ## 4. The committed multi-seed results
@@ -375,7 +375,7 @@ const COMMITTED: [string, string][] = [
 const sets = COMMITTED.filter(([, dir]) => existsSync(join(dir, 'summary.json'))).map(([name, dir]) => loadResultSet(name, dir));
 for (const set of sets) {
   await showResultSet(set);
-  checkResultSet(set);
+  await checkResultSet(set);
 }
 
 // %% [markdown]
@@ -419,7 +419,7 @@ await display.markdown([
     `Within noise (no significant difference either way): ${byKind('noise').join(', ') || 'nothing'}. ` +
     'At this toy scale the sets differ most in how much room the task leaves above GRPO: read the per-budget difference plots above for where the gains are.',
 ].join('\n'));
-check('every committed set has a verdict for AR-uniform vs GRPO', sets.every((s) => s.summary.claims.some((c) => c.subject === 'ar-uniform')), `${sets.length} sets`);
+await check('every committed set has a verdict for AR-uniform vs GRPO', sets.every((s) => s.summary.claims.some((c) => c.subject === 'ar-uniform')), `${sets.length} sets`);
 
 // %% [markdown]
 // ## Takeaways
@@ -433,4 +433,4 @@ check('every committed set has a verdict for AR-uniform vs GRPO', sets.every((s)
 // **Next:** [03 · Variance reduction of the BRPO baseline](03-variance-reduction.ipynb)
 
 // %%
-console.log(`cells ran in ${((performance.now() - notebookStart) / 1000).toFixed(1)} s`);
+await printLine(`cells ran in ${((performance.now() - notebookStart) / 1000).toFixed(1)} s`);

@@ -31,7 +31,7 @@ import { getPreset } from '../src/train/presets.js';
 import { sampleRollouts } from '../src/model/sampler.js';
 import { meanScoresByBudget } from '../src/train/targets.js';
 import { baselineVarianceStudy, VARIANCE_BASELINES, type VarianceBaseline } from '../src/train/variance.js';
-import { display, check, checkClose } from '../src/notebook/index.js';
+import { display, check, checkClose, printLine } from '../src/notebook/index.js';
 
 const started = performance.now();
 const backend = await initBackend({ prefer: 'wasm' });
@@ -43,7 +43,7 @@ const settings = preset.variance;
 // The seed `anytime reproduce` uses, so this matches build/notebook-run/base/variance.json.
 const seed = deriveSeed(0, 'variance-study');
 const problems = heldOutSet(task, settings.questions, 1);
-console.log(`backend ${backend.name}; base policy ${base.path} (${base.cached ? 'cached' : 'warm-started now'}); settings ${JSON.stringify(settings)}`);
+await printLine(`backend ${backend.name}; base policy ${base.path} (${base.cached ? 'cached' : 'warm-started now'}); settings ${JSON.stringify(settings)}`);
 
 // %% [markdown]
 // `baselineVarianceStudy` is what `anytime reproduce` runs. To put intervals on its numbers we also need
@@ -70,7 +70,7 @@ const rollouts = await sampleRollouts(base.policy, task, problems.flatMap((p) =>
 /** scoresByQuestion[q][g][s] = r̄ of trace g of question q at budget s. */
 const scoresByQuestion = problems.map((_, q) => rollouts.slice(q * G, (q + 1) * G).map(meanScoresByBudget));
 const budgets = study.budgets;
-console.log(`${study.questions} questions × G = ${G} traces, budgets ${budgets.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)} s so far)`);
+await printLine(`${study.questions} questions × G = ${G} traces, budgets ${budgets.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)} s so far)`);
 
 // %%
 /**
@@ -111,13 +111,13 @@ function ratioIntervals(prior: number[], discount: number): Record<VarianceBasel
 const uniform = makePrior('uniform', budgets).probs;
 const bootStart = performance.now();
 const main = ratioIntervals(uniform, 2);
-console.log(`ratios and 1000 bootstrap replicates over ${scoresByQuestion.length} questions in ${((performance.now() - bootStart) / 1000).toFixed(1)} s`);
+await printLine(`ratios and 1000 bootstrap replicates over ${scoresByQuestion.length} questions in ${((performance.now() - bootStart) / 1000).toFixed(1)} s`);
 
 // %%
 // ✓ The per-question recomputation is the study's number, and the first budget behaves as §4 says.
-for (const b of VARIANCE_BASELINES) checkClose(`pooled ratio of ${b} equals baselineVarianceStudy's`, main[b].map((i) => i.estimate), study.ratio[b].map((x) => x ?? NaN), 1e-12);
-checkClose('own progress has no history at the first budget: V₁ = 0, ratio exactly 1', main['own-progress'][0].estimate, 1, 1e-12);
-checkClose('BRPO equals the group mean at the first budget', main.brpo[0].estimate, main['group-mean'][0].estimate, 1e-12);
+for (const b of VARIANCE_BASELINES) await checkClose(`pooled ratio of ${b} equals baselineVarianceStudy's`, main[b].map((i) => i.estimate), study.ratio[b].map((x) => x ?? NaN), 1e-12);
+await checkClose('own progress has no history at the first budget: V₁ = 0, ratio exactly 1', main['own-progress'][0].estimate, 1, 1e-12);
+await checkClose('BRPO equals the group mean at the first budget', main.brpo[0].estimate, main['group-mean'][0].estimate, 1e-12);
 
 // %%
 await display.plot(
@@ -163,7 +163,7 @@ await display.markdown([
   `- **BRPO** is within ${Math.max(...brpoVsBest).toFixed(2)} of the better of the two at every budget (largest gap at ${at(brpoVsBest.indexOf(Math.max(...brpoVsBest)))}), and never adds variance (largest ratio ${Math.max(...est('brpo')).toFixed(2)}): it tracks the better baseline, as in the paper's Fig. 3, without knowing in advance which one that is.`,
   `- With ${study.questions} questions the intervals are wide: differences of a few hundredths between baselines are within noise; \`npx anytime reproduce --preset full\` runs the study on 48 questions.`,
 ].join('\n'));
-check('BRPO never adds variance here (ratio ≤ 1 at every budget)', est('brpo').every((x) => x <= 1), est('brpo').map((x) => x.toFixed(3)).join(' '));
+await check('BRPO never adds variance here (ratio ≤ 1 at every budget)', est('brpo').every((x) => x <= 1), est('brpo').map((x) => x.toFixed(3)).join(' '));
 
 // %% [markdown]
 // ## Other priors and discounts
@@ -213,7 +213,7 @@ await display.markdown(
     'The discount only moves the own-progress part, so the group-mean ratio is the same for every discount under one prior; ' +
     'the prior moves everything because it changes what the return is.',
 );
-check('the discount does not change the group-mean baseline (it only enters V₁)', groupMeanSame);
+await check('the discount does not change the group-mean baseline (it only enters V₁)', groupMeanSame);
 
 // %% [markdown]
 // ## Takeaways
@@ -229,4 +229,4 @@ check('the discount does not change the group-mean baseline (it only enters V₁
 
 // %%
 base.policy.dispose();
-console.log(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+await printLine(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -25,20 +25,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as verify from '../src/verify/index.js';
 import type { GoldAnswer, Verifier } from '../src/verify/index.js';
-import { display, check, checkEqual } from '../src/notebook/index.js';
+import { display, check, checkEqual, printLine } from '../src/notebook/index.js';
 
 const started = performance.now();
 const boxed = (s: string) => `\\boxed{${s}}`;
 const normKey = (s: string) => verify.answerKey(verify.normalizeAnswer(s));
-console.log(verify.verifyAnswer(boxed('\\frac{1}{2}'), '0.5'));
+await printLine(JSON.stringify(verify.verifyAnswer(boxed('\\frac{1}{2}'), '0.5')));
 
 // %%
 // ✓ The verdicts the README and this notebook promise, computed inside this kernel.
-check('\\frac12 equals 0.5', verify.verifyAnswer(boxed('0.5'), '\\frac12').correct);
-check('2\\sqrt2 equals \\sqrt8', verify.verifyAnswer(boxed('2\\sqrt{2}'), '\\sqrt{8}').correct);
-check('1/2 equals \\frac{1}{2}', verify.verifyAnswer(boxed('1/2'), '\\frac{1}{2}').correct);
-check('(2,1) does not equal (1,2): tuples are ordered', !verify.verifyAnswer(boxed('(2,1)'), '(1,2)').correct);
-checkEqual('the default verifier scores a correct boxed summary 1', verify.gradeSummary('**Final Answer**\n\\boxed{\\frac{1}{2}}', '0.5').score, 1);
+await check('\\frac12 equals 0.5', verify.verifyAnswer(boxed('0.5'), '\\frac12').correct);
+await check('2\\sqrt2 equals \\sqrt8', verify.verifyAnswer(boxed('2\\sqrt{2}'), '\\sqrt{8}').correct);
+await check('1/2 equals \\frac{1}{2}', verify.verifyAnswer(boxed('1/2'), '\\frac{1}{2}').correct);
+await check('(2,1) does not equal (1,2): tuples are ordered', !verify.verifyAnswer(boxed('(2,1)'), '(1,2)').correct);
+await checkEqual('the default verifier scores a correct boxed summary 1', verify.gradeSummary('**Final Answer**\n\\boxed{\\frac{1}{2}}', '0.5').score, 1);
 
 // %% [markdown]
 // ## 1. The benchmark answer sets
@@ -111,7 +111,7 @@ for (const f of files) {
 await display.table(`The verifier on the ${golds} gold answers of data/math/`, aq.from(rows));
 const list = (title: string, items: string[]) => `**${title}:** ${items.length === 0 ? 'none' : '\n\n' + items.map((p) => `- ${p}`).join('\n')}`;
 await display.markdown(list('Re-renderings the verifier rejected', rejected) + '\n\n' + list('Distinct answers the verifier judged equal', probes));
-checkEqual('every gold answer, boxed, verifies against itself', `${selfChecked}/${golds}`, `${golds}/${golds}`);
+await checkEqual('every gold answer, boxed, verifies against itself', `${selfChecked}/${golds}`, `${golds}/${golds}`);
 
 // %% [markdown]
 // Minerva and OlympiadBench store every gold as a list of accepted alternatives (any may match). A prediction
@@ -152,7 +152,7 @@ const verdicts = cases.map(([prediction, gold, why, expected]) => {
   };
 });
 await display.table('Three grading styles on the same predictions', aq.from(verdicts));
-checkEqual('the verifier gives the expected verdict on all 13 cases', verdicts.filter((v) => v.verifier !== v.expected).map((v) => `${v.prediction} vs ${v.gold}`), []);
+await checkEqual('the verifier gives the expected verdict on all 13 cases', verdicts.filter((v) => v.verifier !== v.expected).map((v) => `${v.prediction} vs ${v.gold}`), []);
 
 // %% [markdown]
 // ## 3. The final-answer rule: `'paper'` vs `'lenient'`
@@ -181,9 +181,9 @@ const rules = summaries.map((s) => ({
   'lenient: score': verify.gradeSummary(s, '42', { rule: 'lenient' }).score,
 }));
 await display.table('Extraction and score of each summary under both rules (gold 42)', aq.from(rules));
-checkEqual("'paper' ignores a box outside the header's first paragraph, \\fbox and \\boxed 42", [rules[2], rules[4], rules[5]].map((r) => r['paper: score']), [0, 0, 0]);
-checkEqual("'lenient' reads all three", [rules[2], rules[4], rules[5]].map((r) => r['lenient: score']), [1, 1, 1]);
-checkEqual('both rules reject a summary that closes its thinking again', [rules[7]['paper: score'], rules[7]['lenient: score']], [0, 0]);
+await checkEqual("'paper' ignores a box outside the header's first paragraph, \\fbox and \\boxed 42", [rules[2], rules[4], rules[5]].map((r) => r['paper: score']), [0, 0, 0]);
+await checkEqual("'lenient' reads all three", [rules[2], rules[4], rules[5]].map((r) => r['lenient: score']), [1, 1, 1]);
+await checkEqual('both rules reject a summary that closes its thinking again', [rules[7]['paper: score'], rules[7]['lenient: score']], [0, 0]);
 
 // %% [markdown]
 // ## 4. Plugging in your own verifier
@@ -220,8 +220,8 @@ const custom = graded.map(([summary, gold]) => ({
   'numeric ±1%': verify.gradeSummary(summary, gold, { verifier: numericWithin1pct }).score,
 }));
 await display.table('Scores under the default and two custom verifiers', aq.from(custom));
-checkEqual('default verifier: 3.14 ≠ 3.1416, the other four correct', custom.map((r) => r.default), [0, 1, 1, 1, 1]);
-checkEqual('numeric ±1% accepts 3.14 for 3.1416', custom[0]['numeric ±1%'], 1);
+await checkEqual('default verifier: 3.14 ≠ 3.1416, the other four correct', custom.map((r) => r.default), [0, 1, 1, 1, 1]);
+await checkEqual('numeric ±1% accepts 3.14 for 3.1416', custom[0]['numeric ±1%'], 1);
 
 // %% [markdown]
 // ## Takeaways
@@ -235,4 +235,4 @@ checkEqual('numeric ±1% accepts 3.14 for 3.1416', custom[0]['numeric ±1%'], 1)
 // **Next:** [05 · Backends and kernels](05-backends-and-kernels.ipynb)
 
 // %%
-console.log(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+await printLine(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -21,7 +21,7 @@ import * as aq from 'arquero';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo, type BackendChoice } from '../src/backend.js';
 import { barChartSvg } from '../src/plot/index.js';
-import { display, check } from '../src/notebook/index.js';
+import { display, check, printLine } from '../src/notebook/index.js';
 
 const started = performance.now();
 /** initBackend, with the warning it prints on a fallback captured (instead of going to stderr). */
@@ -68,7 +68,7 @@ for (const prefer of ['webgpu', 'cpu', 'wasm'] as const) {
   });
 }
 await display.table('What initBackend({ prefer }) gives for each request', aq.from(rows));
-check('a wasm request gives the wasm backend (with or without SIMD, never a silent cpu fallback)', rows[2].backend === 'wasm', `active backend: ${tf.getBackend()}`);
+await check('a wasm request gives the wasm backend (with or without SIMD, never a silent cpu fallback)', rows[2].backend === 'wasm', `active backend: ${tf.getBackend()}`);
 
 // %% [markdown]
 // ## Kernel parity and speed
@@ -118,7 +118,7 @@ await display.table(
   'Parity: fused kernel vs the stock-op composition (max |difference| / max |value|, float32)',
   aq.from(parity.map((p) => ({ op: p.op, 'relative difference': p.diff.toExponential(2), 'within 1e-4': p.diff < 1e-4 }))),
 );
-for (const p of parity) check(`the fused ${p.op} matches the composition within 1e-4`, p.diff < 1e-4);
+for (const p of parity) await check(`the fused ${p.op} matches the composition within 1e-4`, p.diff < 1e-4);
 
 // %%
 type Variant = { name: string; stockMatMul?: boolean; run: () => tf.Tensor[] };
@@ -209,7 +209,7 @@ await display.markdown([
       'Training runs forward + backward, so the second numbers are the ones that reach a training step.';
   })(),
 ].join('\n'));
-check('every fused kernel is faster than its stock composition in the median round', fused.every((t) => t.speedup > 1), fused.map((t) => `${t.op} ${t.speedup.toFixed(2)}x`).join(', '));
+await check('every fused kernel is faster than its stock composition in the median round', fused.every((t) => t.speedup > 1), fused.map((t) => `${t.op} ${t.speedup.toFixed(2)}x`).join(', '));
 
 // %% [markdown]
 // ## From kernel speed to a training step
@@ -273,7 +273,7 @@ await display.markdown(
     'add their own factor on top (the table above); `src/model/forward.ts` records the full effect measured by `scripts/bench-model.ts`: ' +
     'forward + backward + Adam of a 64-trace batch in 0.43 s with kernels/ against 3.3 s on stock tfjs-wasm. This is what lets notebook 02 train two runs live.',
 );
-check('the SIMD matMul speeds up the end-to-end forward + backward', stepSpeedup > 1, `${stepSpeedup.toFixed(2)}x`);
+await check('the SIMD matMul speeds up the end-to-end forward + backward', stepSpeedup > 1, `${stepSpeedup.toFixed(2)}x`);
 
 // %% [markdown]
 // ## Takeaways
@@ -289,4 +289,4 @@ check('the SIMD matMul speeds up the end-to-end forward + backward', stepSpeedup
 // %%
 base.policy.dispose();
 tf.dispose([q, k, v, w, mask, logits, targets, w1, w2, trainable]);
-console.log(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s; tensors still allocated: ${tf.memory().numTensors}`);
+await printLine(`cells ran in ${((performance.now() - started) / 1000).toFixed(1)} s; tensors still allocated: ${tf.memory().numTensors}`);

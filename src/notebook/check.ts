@@ -3,7 +3,11 @@
  * ✓ when it holds, and throws when it does not, so `npm run notebooks` (which fails on any cell
  * error) fails too. The printed line carries the checked value, so runs under different kernels
  * can be compared line for line.
+ *
+ * A failed check throws at once (even if the caller forgets `await`); a passing one returns the
+ * promise of its printed line: `await` it, so the line is out before the cell ends (see printLine).
  */
+import { printLine } from './display.js';
 
 /** A fact a notebook states did not hold. */
 export class NotebookCheckError extends Error {
@@ -25,10 +29,10 @@ export function describeValue(value: unknown): string {
 }
 
 /** Checks that a condition holds. `detail` says what was seen (shown either way). */
-export function check(fact: string, holds: boolean, detail?: string): void {
+export function check(fact: string, holds: boolean, detail?: string): Promise<void> {
   const suffix = detail === undefined ? '' : ` (${detail})`;
   if (!holds) throw new NotebookCheckError(`✗ ${fact}${suffix}`);
-  console.log(`✓ ${fact}${suffix}`);
+  return printLine(`✓ ${fact}${suffix}`);
 }
 
 /** Largest |a − e| over two number trees of the same shape (Infinity when the shapes differ). */
@@ -41,13 +45,13 @@ export function maxAbsDifference(actual: NumberTree, expected: NumberTree): numb
 }
 
 /** Checks that two numbers (or nested arrays of them) agree within `tolerance`. */
-export function checkClose(fact: string, actual: NumberTree, expected: NumberTree, tolerance = 1e-9): void {
+export function checkClose(fact: string, actual: NumberTree, expected: NumberTree, tolerance = 1e-9): Promise<void> {
   const d = maxAbsDifference(actual, expected);
-  check(fact, d <= tolerance, d <= tolerance ? describeValue(actual) : `got ${describeValue(actual)}, expected ${describeValue(expected)}, |difference| ${d}`);
+  return check(fact, d <= tolerance, d <= tolerance ? describeValue(actual) : `got ${describeValue(actual)}, expected ${describeValue(expected)}, |difference| ${d}`);
 }
 
 /** Checks that two values are structurally equal (as JSON). */
-export function checkEqual(fact: string, actual: unknown, expected: unknown): void {
+export function checkEqual(fact: string, actual: unknown, expected: unknown): Promise<void> {
   const same = JSON.stringify(actual) === JSON.stringify(expected);
-  check(fact, same, same ? describeValue(actual) : `got ${describeValue(actual)}, expected ${describeValue(expected)}`);
+  return check(fact, same, same ? describeValue(actual) : `got ${describeValue(actual)}, expected ${describeValue(expected)}`);
 }

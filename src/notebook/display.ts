@@ -28,6 +28,7 @@ export type NotebookHost = 'deno' | 'tslab' | 'script';
 
 interface DenoJupyter {
   display(obj: unknown, options: { raw: boolean; update?: boolean; display_id?: string }): Promise<void>;
+  broadcast(msgType: string, content: object): Promise<void>;
 }
 type TslabWriter = (data: { data: MimeBundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
 
@@ -82,6 +83,17 @@ export async function displayBundle(bundle: MimeBundle, options: { displayId?: s
     return;
   }
   console.log(bundle['text/plain'] ?? `[${Object.keys(bundle).join(', ')}]`);
+}
+
+/**
+ * Prints one line to the cell's stdout. Under Deno's kernel it goes out as an awaited `stream`
+ * message: `console.log` output there travels separately and can arrive after the cell has
+ * finished, where a headless executor (nbconvert) no longer collects it.
+ */
+export async function printLine(text: string): Promise<void> {
+  const deno = denoJupyter();
+  if (deno) await deno.broadcast('stream', { name: 'stdout', text: text + '\n' });
+  else console.log(text);
 }
 
 /** `<`, `>`, `&` and quotes escaped for HTML text and attributes. */
