@@ -361,10 +361,14 @@ export function notebookProblems(nb: Notebook): string[] {
   return problems;
 }
 
-/** The ✓ lines (facts checked by assertion cells) a notebook printed, in order. */
+/** The ✓ lines (facts checked by assertion cells) a notebook printed, in order (stdout, or plain-text displays). */
 export function checkedFacts(nb: Notebook): string[] {
   return nb.cells.flatMap((c) =>
-    (c.outputs ?? []).flatMap((o) => (o.output_type === 'stream' && o.name === 'stdout' ? joinText(o.text).split('\n').filter((l) => l.startsWith('✓ ')) : [])),
+    (c.outputs ?? []).flatMap((o) => {
+      // printLine writes a stream under tslab and a text/plain display under Deno.
+      const text = o.output_type === 'stream' && o.name === 'stdout' ? joinText(o.text) : o.output_type === 'display_data' && Object.keys(o.data ?? {}).join() === 'text/plain' ? joinText(o.data!['text/plain']) : '';
+      return text.split('\n').filter((l) => l.startsWith('✓ '));
+    }),
   );
 }
 

@@ -28,7 +28,6 @@ export type NotebookHost = 'deno' | 'tslab' | 'script';
 
 interface DenoJupyter {
   display(obj: unknown, options: { raw: boolean; update?: boolean; display_id?: string }): Promise<void>;
-  broadcast(msgType: string, content: object): Promise<void>;
 }
 type TslabWriter = (data: { data: MimeBundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
 
@@ -86,13 +85,14 @@ export async function displayBundle(bundle: MimeBundle, options: { displayId?: s
 }
 
 /**
- * Prints one line to the cell's stdout. Under Deno's kernel it goes out as an awaited `stream`
- * message: `console.log` output there travels separately and can arrive after the cell has
- * finished, where a headless executor (nbconvert) no longer collects it.
+ * Prints one line to the cell's output. Under Deno's kernel it goes out as an awaited plain-text
+ * display message: `console.log` output there travels separately and can arrive after the cell
+ * has finished, where a headless executor (nbconvert) no longer collects it.
  */
 export async function printLine(text: string): Promise<void> {
   const deno = denoJupyter();
-  if (deno) await deno.broadcast('stream', { name: 'stdout', text: text + '\n' });
+  // A display_data message: consecutive 'stream' broadcasts were dropped by nbconvert after the first.
+  if (deno) await deno.display({ 'text/plain': text }, { raw: true });
   else console.log(text);
 }
 
