@@ -373,10 +373,13 @@ const COMMITTED: [string, string][] = [
   ['search, 600 steps', 'data/results/full-search-600steps'],
 ];
 const sets = COMMITTED.filter(([, dir]) => existsSync(join(dir, 'summary.json'))).map(([name, dir]) => loadResultSet(name, dir));
-for (const set of sets) {
-  await showResultSet(set);
-  await checkResultSet(set);
-}
+// (Inside an async function: Deno's kernel would end the cell before the awaits of a top-level loop.)
+await (async () => {
+  for (const set of sets) {
+    await showResultSet(set);
+    await checkResultSet(set);
+  }
+})();
 
 // %% [markdown]
 // ## 5. Conclusions
