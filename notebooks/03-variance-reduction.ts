@@ -17,8 +17,9 @@
 // The paper (AMC, 1k → 8k tokens): group mean 0.17 → 0.61, own progress 1.0 → 0.36, BRPO 0.17 → 0.34: the group
 // mean is best early, own progress late, and BRPO tracks the better of the two.
 //
-// **How long it takes.** 45 s under tslab and 35 s under Deno on 2 CPU cores (`npm run notebooks -- 03 --kernel all`),
-// with the base policy cached in `data/base/`. Source: the paired script [`03-variance-reduction.ts`](03-variance-reduction.ts).
+// **How long it takes.** Measured on the 2-core development machine while other jobs loaded it (load average ~18):
+// 156 s under Deno, 54 s as a plain script (`npx tsx`); under tslab not yet measured to the end. With the base policy
+// cached in `data/base/`.
 
 // %%
 import * as aq from 'arquero';

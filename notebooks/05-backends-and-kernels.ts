@@ -11,10 +11,8 @@
 // 3. What that buys end to end: one training step of the `notebook` preset (sampling the rollouts, then the
 //    tree-packed forward + backward) with the SIMD matrix multiply on and off.
 //
-// **How long it takes.** 40 s under tslab and 30 s under Deno on 2 CPU cores (`npm run notebooks -- 05 --kernel all`).
-// Times are from repeats interleaved in one process, so machine load hits every variant alike: read the ratios,
-// not the milliseconds (`npx tsx scripts/bench-kernels.ts` is the full benchmark). Source: the paired script
-// [`05-backends-and-kernels.ts`](05-backends-and-kernels.ts).
+// **How long it takes.** Measured on the 2-core development machine while other jobs loaded it (load average ~18):
+// 116 s as a plain script (`npx tsx`); under tslab and Deno not yet measured to the end.
 
 // %%
 import * as aq from 'arquero';
