@@ -9,8 +9,9 @@
  * For the PyTorch reference (scripts/bench_torch.py --rl) it writes what each step did: the
  * rollouts `train` sampled (its `onRollouts` hook) and the packed minibatches the update
  * consumed, rebuilt from them with the functions `train` uses. PyTorch replays the tokens on the
- * sampler's schedule and runs the same updates, so both sides do the same work, and the bench
- * compares each step's loss and gradient norm with the ones `train` reported.
+ * sampler's schedule and runs the same updates (one packed pass per minibatch: `train` sums the
+ * gradients of `gradientChunks` chunks, the same math), so both sides do the same work, and the
+ * bench compares each step's loss and gradient norm with the ones `train` reported.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,6 @@ import type { Rollout } from '../src/model/sampler.js';
 import { parameterShapes, type TransformerConfig } from '../src/model/transformer.js';
 import { warmStartHash } from '../src/model/warmstart.js';
 import { getTask } from '../src/tasks/index.js';
-import { SPECIAL } from '../src/tasks/types.js';
 import { runConfig, type TrainConfig } from '../src/train/config.js';
 import { getPreset, warmStartFor } from '../src/train/presets.js';
 import { columnTargets, groupTargets } from '../src/train/targets.js';
@@ -157,7 +157,8 @@ function minibatchesOf(config: TrainConfig, model: TransformerConfig, rollouts: 
 
 function stepReplay(config: TrainConfig, model: TransformerConfig, rollouts: Rollout[]): StepReplay {
   const minibatches = minibatchesOf(config, model, rollouts);
-  return { rollouts, minibatches, work: stepWork(model, rollouts, minibatches.map((m) => [m.batch.rows, m.batch.length])) };
+  const prefixColumns = 1 + getTask(config.task).maxPromptLength;
+  return { rollouts, minibatches, work: stepWork(model, rollouts, minibatches.map((m) => [m.batch.rows, m.batch.length]), prefixColumns) };
 }
 
 /**
@@ -166,16 +167,15 @@ function stepReplay(config: TrainConfig, model: TransformerConfig, rollouts: Rol
  * branches `maxBranchRows` at a time each attending its chunk's longest prefix, and the updates
  * (forward + backward ≈ 3 forwards) over the packed minibatches.
  */
-function stepWork(model: TransformerConfig, rollouts: Rollout[], minibatches: [number, number][]): RlStepWork {
+function stepWork(model: TransformerConfig, rollouts: Rollout[], minibatches: [number, number][], prefixColumns: number): RlStepWork {
   const B = rollouts.length;
-  const Lp = Math.max(...rollouts.map((r) => 1 + r.prompt.length));
+  const Lp = Math.max(prefixColumns, ...rollouts.map((r) => 1 + r.prompt.length));
   const longest = Math.max(...rollouts.map((r) => r.thinking.length));
   let flops = forwardFlops(model, B * Lp, Lp);
   for (let k = 0; k + 1 < longest; k++) flops += forwardFlops(model, B, Lp + k + 1);
-  const fed = longest - 1;
   const branches = rollouts.flatMap((r) =>
     r.groups.flatMap((g) => {
-      const inCache = Math.min(g.cutLength, fed, r.thinking.length);
+      const inCache = Math.min(g.cutLength, r.thinking.length - 1);
       const pending = g.cutLength - inCache + g.forcing.length;
       return g.summaries.map((s) => ({ keyEnd: Lp + inCache, steps: pending + s.tokens.length - 1 }));
     }),
@@ -242,7 +242,8 @@ function writeReplay(dir: string, config: TrainConfig, basePolicy: string, warmu
     params: shapes,
     warmupSteps: warmup,
     steps: names,
-    sampler: { temperature: config.temperature, maxBranchRows: RL_BENCH.maxBranchRows, summaryMaxTokens: task.summaryMaxTokens, pad: SPECIAL.PAD, bos: SPECIAL.BOS },
+    // Prompts left-padded to the task's longest, as src/model/sampler.ts pads them.
+    sampler: { temperature: config.temperature, maxBranchRows: RL_BENCH.maxBranchRows, prefixColumns: 1 + task.maxPromptLength, summaryMaxTokens: task.summaryMaxTokens },
     train: {
       lr: config.lr,
       beta1: config.beta1,

@@ -425,7 +425,7 @@ def _draw(logits, temperature, generator):
 def replay_rollouts(model, rollouts, sampler, generator, check):
     """The sampler of src/model/sampler.ts on the recorded tokens.
 
-    Thinking: prefill [BOS, prompt] left-padded, then one decoding step per token until the
+    Thinking: prefill [BOS, prompt] left-padded (to `prefixColumns`), then one decoding step per token until the
     longest trace ends (stopped rows are fed padding), keys/values written into a preallocated
     cache. Summaries: per trace, prefix group and sample, a branch row forked from the trunk cache
     at the cut (the prefix keys/values copied, not recomputed), fed the pending thinking token and
@@ -462,12 +462,12 @@ def replay_rollouts(model, rollouts, sampler, generator, check):
             break
         step_pos = torch.tensor([[min(len(prefixes[b]) + k, max_seq - 1)] for b in range(B)])
         logits = model(tok[:, None], step_pos, key_mask[:, :, :Lp + k + 1], cache, Lp + k)
-    fed = longest - 1
-
     branches = []
     for b, r in enumerate(rollouts):
         for g in r["groups"]:
-            in_cache = min(g["cutLength"], fed, len(thinking[b]))
+            # As src/model/sampler.ts: a branch takes from the trunk cache the thinking tokens every
+            # trace's trunk holds (all but the trace's last), and feeds the rest with the forcing.
+            in_cache = min(g["cutLength"], len(thinking[b]) - 1)
             pending = thinking[b][in_cache:g["cutLength"]] + g["forcing"]
             for s in g["summaries"]:
                 branches.append({
