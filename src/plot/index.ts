@@ -1,7 +1,9 @@
-/** SVG plots from plain data (vega-lite + vega, headless). */
+/** SVG plots from plain data (vega-lite + vega, headless), and PNG from SVG. */
 export { renderVegaLiteSvg } from './render.js';
 export { lineChartSpec, lineChartSvg } from './line.js';
 export type { LineChartInput, LinePoint, LineSeries } from './line.js';
 export { barChartSpec, barChartSvg } from './bar.js';
 export type { BarChartInput, BarSeries, BarValue } from './bar.js';
 export { runColor, runColors } from './colors.js';
+export { svgToPng } from './png.js';
+export type { PngOptions } from './png.js';
