@@ -14,6 +14,7 @@ import { fail } from '../src/core/errors.js';
 import { composedEmbedSum, composedLayerNorm, composedLinearBias, composedQuickGelu } from './composed.js';
 import {
   COLUMN_SUM_KERNEL,
+  EMBED_GRAD_KERNEL,
   EMBED_SUM_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
@@ -154,6 +155,15 @@ export function embedSum(tokTable: tf.Tensor2D, posTable: tf.Tensor2D, ids: tf.T
   return tf.engine().runKernel(EMBED_SUM_KERNEL, { tokTable, posTable, ids, posIds }, {}) as tf.Tensor2D;
 }
 
+/**
+ * Σ of the rows of dy [N,C] by table row `ids` → [rows, C] (an embedding table's gradient): the
+ * backend's EMBED_GRAD kernel where registered (webgpu: deterministic order), else UnsortedSegmentSum.
+ */
+function embeddingGradient(dy: tf.Tensor2D, ids: tf.Tensor1D, rows: number): tf.Tensor {
+  if (!hasKernels(EMBED_GRAD_KERNEL)) return tf.unsortedSegmentSum(dy, ids, rows);
+  return tf.engine().runKernel(EMBED_GRAD_KERNEL, { dy, ids }, { rows }) as tf.Tensor;
+}
+
 /** Gradients of the dense kernels (by kernel name, so any backend registering them gets them). */
 export const denseGradConfigs: tf.GradConfig[] = [
   {
@@ -186,8 +196,8 @@ export const denseGradConfigs: tf.GradConfig[] = [
       const [tokTable, posTable, ids, posIds] = saved;
       const d = dy as tf.Tensor2D;
       return {
-        tokTable: () => tf.unsortedSegmentSum(d, ids as tf.Tensor1D, tokTable.shape[0]),
-        posTable: () => tf.unsortedSegmentSum(d, posIds as tf.Tensor1D, posTable.shape[0]),
+        tokTable: () => embeddingGradient(d, ids as tf.Tensor1D, tokTable.shape[0]),
+        posTable: () => embeddingGradient(d, posIds as tf.Tensor1D, posTable.shape[0]),
         ids: () => tf.zerosLike(ids),
         posIds: () => tf.zerosLike(posIds),
       };

@@ -7,7 +7,8 @@
  * `quickGelu`, `columnSum`) run fused on wasm, `tf.matMul` with transpose flags
  * or batches runs on the SIMD GEMM, `tf.gather` becomes differentiable on wasm, and clones
  * (`Identity`) share their buffer instead of copying it. `registerWebGpuKernels()` does the same
- * for the fused token log-probabilities on WebGPU (WGSL programs).
+ * on WebGPU (WGSL programs) for attention, token log-probabilities, the dense-layer ops and the
+ * KV-cache write and fork.
  */
 import * as tf from '@tensorflow/tfjs';
 // Imported for its side effect: the stock wasm kernels must be registered before ours
@@ -23,7 +24,10 @@ import { captureStockIdentity, wasmIdentityConfig } from './wasm/identity.js';
 import { registerWasmBatchMatMul, simdBatchMatMulActive } from './wasm/matmul.js';
 import { wasmUnsortedSegmentSumConfig } from './wasm/segment-sum.js';
 import { wasmTokenLogProbsConfig, wasmTokenLogProbsGradConfig } from './wasm/token-logprobs.js';
+import { captureStockAddN, webgpuAddNConfig } from './webgpu/add-n.js';
 import { webgpuAttentionConfig, webgpuAttentionGradConfig } from './webgpu/attention.js';
+import { webgpuDenseConfigs } from './webgpu/dense.js';
+import { webgpuKVForkConfig, webgpuKVWriteConfig } from './webgpu/kv-cache.js';
 import { webgpuTokenLogProbsConfig, webgpuTokenLogProbsGradConfig } from './webgpu/token-logprobs.js';
 
 export {
@@ -44,6 +48,7 @@ export {
   ATTENTION_GRAD_KERNEL,
   ATTENTION_KERNEL,
   COLUMN_SUM_KERNEL,
+  EMBED_GRAD_KERNEL,
   EMBED_SUM_KERNEL,
   KV_FORK_KERNEL,
   KV_WRITE_KERNEL,
@@ -102,15 +107,24 @@ function registerTokenLogProbsGradient(): void {
 }
 
 /**
- * Registers the WebGPU (WGSL) kernels: fused token log-probabilities and their gradient, so
- * that `fusedTokenLogProbs` runs fused on 'webgpu' (attention stays composed there).
- * Idempotent. Needs only the kernel registry, not the webgpu backend itself: this does not
- * import tfjs-backend-webgpu (src/backend.ts imports it once an adapter is installed).
+ * Registers the WebGPU (WGSL) kernels: fused attention, token log-probabilities, the dense-layer
+ * ops (linear + bias (+ residual), column sum, LayerNorm, quick-GELU, embedding sum and its table
+ * gradient) and the in-place KV-cache write and fork, with their gradients, so that the model's
+ * fused ops run fused on 'webgpu' too; and an `AddN` that is right for more than 7 inputs. Idempotent. Needs only the kernel registry, not the webgpu
+ * backend itself: this does not import tfjs-backend-webgpu (src/backend.ts imports it once an
+ * adapter is installed).
  */
 export function registerWebGpuKernels(): void {
   registerOnce(webgpuAttentionConfig);
   registerOnce(webgpuAttentionGradConfig);
   registerOnce(webgpuTokenLogProbsConfig);
   registerOnce(webgpuTokenLogProbsGradConfig);
+  for (const config of webgpuDenseConfigs) registerOnce(config);
+  registerOnce(webgpuKVWriteConfig);
+  registerOnce(webgpuKVForkConfig);
+  // AddN past 7 inputs is wrong in tfjs-backend-webgpu 4.22 (webgpu/add-n.ts); replaced once the
+  // package has registered its own (initBackend calls this after importing it).
+  if (captureStockAddN(tf.getKernel('AddN', 'webgpu')?.kernelFunc)) registerOnce(webgpuAddNConfig);
   registerTokenLogProbsGradient();
+  registerDenseGradients();
 }

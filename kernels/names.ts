@@ -20,6 +20,9 @@
  * - LAYER_NORM_GRAD: inputs {x, gain, mean, rstd, dy [N,C]}; outputs [dx [N,C], dgain [C], dbias [C]].
  * - EMBED_SUM: inputs {tokTable [V,C], posTable [P,C], ids int32 [N], posIds int32 [N]}; output
  *   [N,C] = tokTable[ids] + posTable[posIds] (ids outside the tables are an error).
+ * - EMBED_GRAD (optional; EMBED_SUM's gradient uses it where registered, else UnsortedSegmentSum):
+ *   inputs {dy [N,C], ids int32 [N]}, attrs {rows}; output [rows,C] with row v = Σ_{n: ids[n] = v}
+ *   dy[n], summed in n order (deterministic: tfjs-webgpu's UnsortedSegmentSum adds with atomics).
  * - KV_WRITE: inputs {kCache [B,H,C,D], vCache [B,H,C,D], k [B,H,T,D], v [B,H,T,D]}, attrs
  *   {offset}; writes k and v into columns [offset, offset + T) of the caches IN PLACE and returns
  *   [kCache, vCache] as tensors sharing the caches' buffers. No gradient (decoding only).
@@ -39,5 +42,6 @@ export const LAYER_NORM_GRAD_KERNEL = 'AnytimeLayerNormGrad';
 export const QUICK_GELU_KERNEL = 'AnytimeQuickGelu';
 export const QUICK_GELU_GRAD_KERNEL = 'AnytimeQuickGeluGrad';
 export const EMBED_SUM_KERNEL = 'AnytimeEmbedSum';
+export const EMBED_GRAD_KERNEL = 'AnytimeEmbedGrad';
 export const KV_WRITE_KERNEL = 'AnytimeKVWrite';
 export const KV_FORK_KERNEL = 'AnytimeKVFork';

@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/bench-kernels.ts --out build/bench [--reps 15] [--warmup 3] [--quick] [--webgpu]
  *
- * `--webgpu` adds the fused token log-probability and attention kernels (WGSL) against the composed ops on
+ * `--webgpu` adds the fused token log-probability, attention and dense-layer kernels (WGSL) against the composed ops on
  * tfjs's WebGPU backend (a software adapter is accepted: then the ratio is CPU emulation's).
  *
  * Writes <out>/kernels.json (every measurement) and <out>/kernels.md (tables of ratios).
@@ -229,6 +229,98 @@ function tokenLogProbWorkload(N: number, V: number) {
   };
 }
 
+/**
+ * The dense-layer workload both backends time, at the policy's shapes: per case the fused op and
+ * the composed ops it replaces. Forward+backward is the op's value and its vector-Jacobian
+ * product for a fixed upstream gradient dy (`tf.valueAndGrads(f)(inputs, dy)`): no loss wrapper
+ * whose own elementwise work, shared by both sides, would dilute the ratio of these memory-bound ops.
+ */
+function denseWorkload(N: number) {
+  const d = 64;
+  const M = 256;
+  const x = normal(11, [N, d]) as tf.Tensor2D;
+  const w = normal(12, [d, M], 0.1) as tf.Tensor2D;
+  const b = normal(13, [M]) as tf.Tensor1D;
+  const gain = normal(14, [d]) as tf.Tensor1D;
+  const h = normal(15, [N, M], 2) as tf.Tensor2D;
+  const dyOut = normal(16, [N, M]); // upstream gradients of the [N, M] and [N, d] outputs
+  const dyNorm = normal(17, [N, d]);
+  // The op's value and the gradients of its inputs for upstream gradient `dy`.
+  const vjp = (f: (...a: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] => {
+    const { value, grads } = tf.valueAndGrads(f)(inputs, dy);
+    return [value, ...grads];
+  };
+  type Lin = typeof linearBias;
+  type Ln = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number) => tf.Tensor2D;
+  type Act = (x: tf.Tensor2D) => tf.Tensor2D;
+  const cases: { label: string; shape: string; fused: () => tf.Tensor[]; composed: () => tf.Tensor[]; baseline: string }[] = [
+    {
+      label: 'linear+bias forward+backward',
+      shape: `x [${N},${d}] · w [${d},${M}] + b`,
+      baseline: 'composed (SIMD matMul, stock Add/Sum)',
+      ...Object.fromEntries(
+        ([['fused', linearBias], ['composed', composedLinearBias]] as [string, Lin][]).map(([k, f]) => [
+          k,
+          () => vjp((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), [x, w, b], dyOut),
+        ]),
+      ),
+    } as never,
+    {
+      label: 'LayerNorm forward',
+      shape: `x [${N},${d}]`,
+      baseline: 'composed (stock kernels)',
+      ...Object.fromEntries(([['fused', layerNorm], ['composed', composedLayerNorm]] as [string, Ln][]).map(([k, f]) => [k, () => [f(x, gain, b.slice(0, d) as tf.Tensor1D, 1e-5)]])),
+    } as never,
+    {
+      label: 'LayerNorm forward+backward',
+      shape: `x [${N},${d}]`,
+      baseline: 'composed (stock kernels)',
+      ...Object.fromEntries(
+        ([['fused', layerNorm], ['composed', composedLayerNorm]] as [string, Ln][]).map(([k, f]) => [
+          k,
+          () => vjp((a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), [x, gain, gain], dyNorm),
+        ]),
+      ),
+    } as never,
+    {
+      label: 'quick-GELU forward+backward',
+      shape: `x [${N},${M}]`,
+      baseline: 'composed (stock kernels)',
+      ...Object.fromEntries(
+        ([['fused', quickGelu], ['composed', composedQuickGelu]] as [string, Act][]).map(([k, f]) => [k, () => vjp((a: tf.Tensor) => f(a as tf.Tensor2D), [h], dyOut)]),
+      ),
+    } as never,
+    {
+      label: 'column sum (bias gradient)',
+      shape: `x [${N},${M}]`,
+      baseline: 'composed (stock kernels)',
+      fused: () => [columnSum(h)],
+      composed: () => [tf.sum(h, 0)],
+    },
+  ];
+  return { cases, dispose: () => tf.dispose([x, w, b, gain, h, dyOut, dyNorm]) };
+}
+
+/** The dense-layer ops on WebGPU: the WGSL kernels vs the composed ops, same shapes as on wasm. */
+async function benchWebGpuDense(opts: Options, N: number, rows: KernelRow[], parity: Record<string, number>, kernelMs: Record<string, number>): Promise<void> {
+  const work = denseWorkload(N);
+  for (const c of work.cases) {
+    const res = await compareAsync(
+      [
+        { name: c.baseline.replace('SIMD matMul', 'stock matMul').replace('stock kernels', 'stock webgpu kernels'), run: c.composed },
+        { name: 'fused WGSL kernel', run: c.fused },
+      ],
+      opts,
+    );
+    rows.push(row(`webgpu: ${c.label}`, c.shape, res[0], res[1]));
+    kernelMs[`${c.label}: composed`] = res[0].kernelMs;
+    kernelMs[`${c.label}: fused`] = res[1].kernelMs;
+    const [got, ref] = await Promise.all([readAll(c.fused()), readAll(c.composed())]);
+    got.forEach((g, i) => (parity[`webgpu ${c.label} [${i}]`] = maxRelError(g, ref[i])));
+  }
+  work.dispose();
+}
+
 /** Attention on WebGPU: the WGSL kernels vs the composed ops, same shapes as on wasm. */
 async function benchWebGpuAttention(
   opts: Options,
@@ -259,8 +351,8 @@ async function benchWebGpuAttention(
 }
 
 /**
- * Token log-probabilities, then attention, on WebGPU: the WGSL kernels vs the composed ops,
- * same shapes as on wasm.
+ * Token log-probabilities, then attention and the dense layers, on WebGPU: the WGSL kernels vs
+ * the composed ops, same shapes as on wasm.
  */
 async function benchWebGpuTokenLogProbs(
   opts: Options,
@@ -300,6 +392,7 @@ async function benchWebGpuTokenLogProbs(
   parity['webgpu token dlogits'] = maxRelError(gf[0], gc[0]);
   work.dispose();
   await benchWebGpuAttention(opts, attention, rows, parity, kernelMs);
+  await benchWebGpuDense(opts, attention.B * attention.T, rows, parity, kernelMs);
   return { adapter, kernelMs };
 }
 
@@ -410,73 +503,9 @@ async function main(): Promise<number> {
   // LayerNorm, quick-GELU and the column sum replace stock composed ops (the >= 2x target);
   // linear+bias is compared with the same math on the SIMD matMul plus stock Add/Sum, so its
   // ratio is what the fusion itself (bias in the GEMM, column-sum bias gradient) adds.
-  // Forward+backward is the op's value and its vector-Jacobian product for a fixed upstream
-  // gradient dy (`tf.valueAndGrads(f)(inputs, dy)`): no loss wrapper whose own elementwise work,
-  // shared by both sides, would dilute the ratio of these memory-bound ops.
   {
-    const d = 64;
-    const M = 256;
-    const x = normal(11, [N, d]) as tf.Tensor2D;
-    const w = normal(12, [d, M], 0.1) as tf.Tensor2D;
-    const b = normal(13, [M]) as tf.Tensor1D;
-    const gain = normal(14, [d]) as tf.Tensor1D;
-    const h = normal(15, [N, M], 2) as tf.Tensor2D;
-    const dyOut = normal(16, [N, M]); // upstream gradients of the [N, M] and [N, d] outputs
-    const dyNorm = normal(17, [N, d]);
-    // The op's value and the gradients of its inputs for upstream gradient `dy`.
-    const vjp = (f: (...a: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] => {
-      const { value, grads } = tf.valueAndGrads(f)(inputs, dy);
-      return [value, ...grads];
-    };
-    type Lin = typeof linearBias;
-    type Ln = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number) => tf.Tensor2D;
-    type Act = (x: tf.Tensor2D) => tf.Tensor2D;
-    const cases: { label: string; shape: string; fused: () => tf.Tensor[]; composed: () => tf.Tensor[]; baseline: string }[] = [
-      {
-        label: 'linear+bias forward+backward',
-        shape: `x [${N},${d}] · w [${d},${M}] + b`,
-        baseline: 'composed (SIMD matMul, stock Add/Sum)',
-        ...Object.fromEntries(
-          ([['fused', linearBias], ['composed', composedLinearBias]] as [string, Lin][]).map(([k, f]) => [
-            k,
-            () => vjp((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), [x, w, b], dyOut),
-          ]),
-        ),
-      } as never,
-      {
-        label: 'LayerNorm forward',
-        shape: `x [${N},${d}]`,
-        baseline: 'composed (stock kernels)',
-        ...Object.fromEntries(([['fused', layerNorm], ['composed', composedLayerNorm]] as [string, Ln][]).map(([k, f]) => [k, () => [f(x, gain, b.slice(0, d) as tf.Tensor1D, 1e-5)]])),
-      } as never,
-      {
-        label: 'LayerNorm forward+backward',
-        shape: `x [${N},${d}]`,
-        baseline: 'composed (stock kernels)',
-        ...Object.fromEntries(
-          ([['fused', layerNorm], ['composed', composedLayerNorm]] as [string, Ln][]).map(([k, f]) => [
-            k,
-            () => vjp((a: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => f(a as tf.Tensor2D, g as tf.Tensor1D, bb as tf.Tensor1D, 1e-5), [x, gain, gain], dyNorm),
-          ]),
-        ),
-      } as never,
-      {
-        label: 'quick-GELU forward+backward',
-        shape: `x [${N},${M}]`,
-        baseline: 'composed (stock kernels)',
-        ...Object.fromEntries(
-          ([['fused', quickGelu], ['composed', composedQuickGelu]] as [string, Act][]).map(([k, f]) => [k, () => vjp((a: tf.Tensor) => f(a as tf.Tensor2D), [h], dyOut)]),
-        ),
-      } as never,
-      {
-        label: 'column sum (bias gradient)',
-        shape: `x [${N},${M}]`,
-        baseline: 'composed (stock kernels)',
-        fused: () => [columnSum(h)],
-        composed: () => [tf.sum(h, 0)],
-      },
-    ];
-    for (const c of cases) {
+    const work = denseWorkload(N);
+    for (const c of work.cases) {
       const res = await compare(
         [
           { name: c.baseline, run: c.composed },
@@ -492,7 +521,7 @@ async function main(): Promise<number> {
       });
       tf.dispose([...got, ...ref]);
     }
-    tf.dispose([x, w, b, gain, h, dyOut, dyNorm]);
+    work.dispose();
   }
 
   // ---- matMul -----------------------------------------------------------------------------
@@ -568,7 +597,7 @@ async function main(): Promise<number> {
   }
   heap._free(tileBase);
 
-  // ---- token log-probabilities on WebGPU (last: it switches the backend) -----------------
+  // ---- the WGSL kernels on WebGPU (last: it switches the backend) ------------------------
   const webgpu = opts.webgpu ? await benchWebGpuTokenLogProbs(opts, N, V, rows, parity, { B, H, T, D }) : undefined;
 
   // ---- SIMD ceiling (also measured inside each matMul case, interleaved) ----------------

@@ -3,6 +3,7 @@
  * registration cannot leak between configurations). Run by scripts/bench.ts:
  *
  *   npx tsx scripts/bench-tiny-tfjs.ts --backend wasm|webgpu --kernels on|off [--reps 3] [--warmup 2]
+ *       [--memory] [--rl] [--rl-reps 2] [--rl-out DIR] [--profile] [--probe-only]
  *
  * `--kernels on` starts the backend the way the toolkit does (`initBackend`, which registers the
  * custom wasm kernels: fused attention, fused token log-probs, SIMD BatchMatMul, ...; the call
@@ -10,6 +11,10 @@
  * with plain `tf.setBackend('wasm')`, so src/model's fused ops fall back to the composed stock
  * ops (`kernelsRegistered` in the output says whether that held). The model is used as
  * src/model exports it: `packedLogProbs` for the training forward, `generate` for sampling.
+ * `--rl` also times the trainer's whole RL step (scripts/bench-rl.ts: `train` itself, one warm-up
+ * step, then `--rl-reps` timed ones); `--rl-out DIR` writes its replay for PyTorch there.
+ * `--memory` first runs each workload once, untimed, for its peak tensor bytes and process RSS
+ * (scripts/bench-memory.ts), in order of growing footprint.
  * Prints one JSON object as the last line of stdout.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +23,8 @@ import { ATTENTION_KERNEL, registerWasmKernels } from '../kernels/index.js';
 import { TransformerPolicy, causalMask, generate, packedLogProbs } from '../src/model/index.js';
 import { TINY_BENCH, makeTinyInputs } from './bench-tiny-inputs.js';
 import type { WorkProfile } from './bench-report.js';
+import { peakMemoryOf, type PeakMemory } from './bench-memory.js';
+import { rlStepMemory, runRlBench, type RlBenchResult } from './bench-rl.js';
 
 interface Args {
   backend: 'wasm' | 'webgpu';
@@ -26,14 +33,24 @@ interface Args {
   warmup: number;
   /** Also profile one repeat of each workload per kernel (tf.profile; not timed). */
   profile: boolean;
+  /** Measure each workload's peak memory in one untimed run first. */
+  memory: boolean;
+  /** Only start the backend and report it (or why it was skipped). */
+  probeOnly: boolean;
+  /** Also time the trainer's RL step. */
+  rl: boolean;
+  rlReps: number;
+  /** Folder to write the RL step's replay into (for scripts/bench_torch.py --rl). */
+  rlOut?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'wasm', kernels: true, reps: 3, warmup: 2, profile: false };
+  const args: Args = { backend: 'wasm', kernels: true, reps: 3, warmup: 2, profile: false, memory: false, probeOnly: false, rl: false, rlReps: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--profile') {
-      args.profile = true;
+    const flag = ({ '--profile': 'profile', '--memory': 'memory', '--rl': 'rl', '--probe-only': 'probeOnly' } as const)[a as '--profile'];
+    if (flag) {
+      args[flag] = true;
       continue;
     }
     const value = argv[++i];
@@ -45,8 +62,11 @@ function parseArgs(argv: string[]): Args {
       args.kernels = value === 'on';
     } else if (a === '--reps') args.reps = Number(value);
     else if (a === '--warmup') args.warmup = Number(value);
-    else throw new Error(`bench-tiny-tfjs: unknown argument '${a}' (allowed: --backend, --kernels, --reps, --warmup, --profile)`);
+    else if (a === '--rl-reps') args.rlReps = Number(value);
+    else if (a === '--rl-out') args.rlOut = value;
+    else throw new Error(`bench-tiny-tfjs: unknown argument '${a}' (allowed: --backend, --kernels, --reps, --warmup, --profile, --memory, --rl, --rl-reps, --rl-out, --probe-only)`);
   }
+  if (!Number.isInteger(args.rlReps) || args.rlReps < 1) throw new Error(`--rl-reps must be a positive integer, got ${args.rlReps}`);
   if (!Number.isInteger(args.reps) || args.reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
   if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error(`--warmup must be an integer >= 0, got ${args.warmup}`);
   return args;
@@ -100,6 +120,10 @@ async function main(): Promise<void> {
   if (info.name !== args.backend || (info.adapter?.software && process.env.ANYTIME_BENCH_SOFTWARE_GPU !== '1')) {
     const why = info.name !== args.backend ? info.reason : `only a software adapter (${info.adapter?.description ?? info.adapter?.vendor ?? 'unknown'})`;
     console.log(JSON.stringify({ skipped: `no hardware ${args.backend} adapter: ${why}` }));
+    return;
+  }
+  if (args.probeOnly) {
+    console.log(JSON.stringify({ backend: info.name, adapter: info.adapter }));
     return;
   }
   const inputs = makeTinyInputs();
@@ -156,7 +180,14 @@ async function main(): Promise<void> {
     logp.dispose();
   };
   const work = { train, sample, forward } as const;
-  const timesMs: Record<keyof typeof work, number[]> = { train: [], sample: [], forward: [] };
+  const timesMs: Record<string, number[]> = { train: [], sample: [], forward: [] };
+  let memory: { rssAtStartMB: number; peak: Record<string, PeakMemory> } | undefined;
+  if (args.memory) {
+    // Untimed, before the warm-up, in order of growing footprint (tfjs-wasm's heap never shrinks,
+    // so each RSS figure includes what earlier workloads left resident).
+    memory = { rssAtStartMB: process.memoryUsage().rss / 2 ** 20, peak: {} };
+    for (const name of ['forward', 'sample', 'train'] as const) memory.peak[name] = await peakMemoryOf(work[name]);
+  }
   for (let w = 0; w < args.warmup; w++) for (const fn of Object.values(work)) await fn();
   const tensorsBefore = tf.memory().numTensors;
   // Interleaved, so load from other processes hits every workload alike.
@@ -168,8 +199,14 @@ async function main(): Promise<void> {
     }
   }
   const leakedTensorsPerRep = (tf.memory().numTensors - tensorsBefore) / args.reps;
-  const medianMs = Object.fromEntries(Object.entries(timesMs).map(([k, v]) => [k, median(v)]));
   const profile = args.profile ? await profileWork(work) : undefined;
+  let rl: RlBenchResult | undefined;
+  if (args.rl) {
+    if (memory) memory.peak.rl = await rlStepMemory();
+    rl = await runRlBench({ warmup: 1, reps: args.rlReps, replayDir: args.rlOut });
+    timesMs.rl = rl.timesMs;
+  }
+  const medianMs = Object.fromEntries(Object.entries(timesMs).map(([k, v]) => [k, median(v)]));
   const kernelsRegistered = tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
   console.log(
     JSON.stringify({
@@ -186,6 +223,8 @@ async function main(): Promise<void> {
       timesMs,
       leakedTensorsPerRep,
       parity,
+      rl: rl && { steps: rl.steps, work: rl.work },
+      memory,
       profile,
     }),
   );

@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   COLUMN_SUM_KERNEL,
+  EMBED_GRAD_KERNEL,
+  EMBED_SUM_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
   LINEAR_BIAS_KERNEL,
@@ -31,6 +33,8 @@ import { AnytimeInputError } from '../src/core/errors.js';
 import { kernelTestBackends, randomValues, relError, runOn } from './kernels-util.js';
 
 const TOL = 1e-5;
+/** Backends with the fused dense and KV-cache kernels registered (kernels/index.ts). */
+const FUSED: string[] = ['wasm', 'webgpu'];
 
 /** Forward output and the gradients of Σ out·w (w random, so every dy entry differs). */
 function withGrads(fn: (...xs: tf.Tensor[]) => tf.Tensor, inputs: () => tf.Tensor[]): () => tf.Tensor[] {
@@ -136,27 +140,36 @@ describe.each(kernelTestBackends())('dense-layer ops on %s', (backend) => {
     const table = tf.zeros([4, 3]) as tf.Tensor2D;
     const ok = tf.tensor1d([0, 1], 'int32');
     // Checked by the fused kernel (it would read other memory); the composed gather checks its own way.
-    if (backend === 'wasm') expect(() => embedSum(table, table, tf.tensor1d([0, 4], 'int32'), ok)).toThrow(/^ids\[1\] must be a row index in \[0, 4\)/);
+    if (FUSED.includes(backend)) expect(() => embedSum(table, table, tf.tensor1d([0, 4], 'int32'), ok)).toThrow(/^ids\[1\] must be a row index in \[0, 4\)/);
     expect(() => embedSum(table, table, ok, tf.tensor1d([0, 1, 2], 'int32'))).toThrow(/^posIds:/);
     tf.dispose([table, ok]);
   });
 
-  if (backend === 'wasm') it('runs as the fused kernels on wasm (no stock Sum, Mean, Sigmoid or Add)', async () => {
+  if (FUSED.includes(backend)) it(`runs as the fused kernels on ${backend} (no stock Mean or Sigmoid, no UnsortedSegmentSum)`, async () => {
     await runOn(backend, () => []);
     const body = () => {
       const x = tf.tensor2d(randomValues(9, 40 * 16), [40, 16]);
       const w = tf.tensor2d(randomValues(10, 16 * 8), [16, 8]);
       const b = tf.tensor1d(randomValues(11, 8));
       const g = tf.tensor1d(randomValues(12, 8));
-      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, gg: tf.Tensor) =>
-        tf.sum(quickGelu(layerNorm(linearBias(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), gg as tf.Tensor1D, bb as tf.Tensor1D)));
-      return tf.grads(f)([x, w, b, g]);
+      const tok = tf.tensor2d(randomValues(19, 11 * 16), [11, 16]);
+      const ids = tf.tensor1d(Int32Array.from({ length: 40 }, (_, i) => i % 11), 'int32');
+      const pos = tf.tensor1d(Int32Array.from({ length: 40 }, (_, i) => i % 7), 'int32');
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, gg: tf.Tensor, tt: tf.Tensor) => {
+        const h = tf.add(xx, embedSum(tt as tf.Tensor2D, tt as tf.Tensor2D, ids, pos)) as tf.Tensor2D;
+        return tf.sum(quickGelu(layerNorm(linearBias(h, ww as tf.Tensor2D, bb as tf.Tensor1D), gg as tf.Tensor1D, bb as tf.Tensor1D)));
+      };
+      return tf.grads(f)([x, w, b, g, tok]);
     };
     const profile = await tf.profile(() => tf.tidy(body));
-    for (const name of [LINEAR_BIAS_KERNEL, COLUMN_SUM_KERNEL, LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, QUICK_GELU_KERNEL, QUICK_GELU_GRAD_KERNEL]) {
-      expect(profile.kernelNames).toContain(name);
-    }
+    const fused = [LINEAR_BIAS_KERNEL, COLUMN_SUM_KERNEL, LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, QUICK_GELU_KERNEL, QUICK_GELU_GRAD_KERNEL, EMBED_SUM_KERNEL];
+    for (const name of fused) expect(profile.kernelNames).toContain(name);
     for (const stock of ['Mean', 'Sigmoid']) expect(profile.kernelNames).not.toContain(stock);
+    // WebGPU: the table gradient is the deterministic EMBED_GRAD, not tfjs's atomic UnsortedSegmentSum.
+    if (backend === 'webgpu') {
+      expect(profile.kernelNames).toContain(EMBED_GRAD_KERNEL);
+      expect(profile.kernelNames).not.toContain('UnsortedSegmentSum');
+    }
     tf.dispose(profile.result as tf.Tensor[]);
   });
 
@@ -170,6 +183,18 @@ describe.each(kernelTestBackends())('dense-layer ops on %s', (backend) => {
     await runOn(backend, body);
     await runOn(backend, body);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("tf.addN of 38 tensors (past WebGPU's 8 storage buffers per shader) equals their sum", async () => {
+    // tfjs-backend-webgpu's own AddN returns 0 here (kernels/webgpu/add-n.ts); AdamW's gradient norm is such a sum.
+    const sizes = Array.from({ length: 38 }, (_, i) => 3 + (i % 5));
+    const want = sizes.reduce((n, size, i) => n + size * (i + 1) ** 2, 0);
+    const [got, eight] = await runOn(backend, () => {
+      const squares = sizes.map((size, i) => tf.sum(tf.square(tf.fill([size], i + 1))));
+      return [tf.addN(squares), tf.addN(squares.slice(0, 8))];
+    });
+    expect(got[0]).toBe(want);
+    expect(eight[0]).toBe(sizes.slice(0, 8).reduce((n, size, i) => n + size * (i + 1) ** 2, 0));
   });
 
   it('rejects mismatched shapes and dtypes, naming the argument', async () => {
@@ -219,7 +244,7 @@ describe.each(kernelTestBackends())('writeKVColumns on %s', (backend) => {
     expect(gv.length).toBe(B * H * C * D);
   });
 
-  if (backend === 'wasm') it('writes in place on wasm: the cache handle sees the write, and disposing both frees the buffer', async () => {
+  if (FUSED.includes(backend)) it(`writes in place on ${backend}: the cache handle sees the write, and disposing both frees the buffer`, async () => {
     await runOn(backend, () => []);
     expect(hasInPlaceKVWrite()).toBe(true);
     const before = tf.memory();
@@ -250,7 +275,7 @@ describe.each(kernelTestBackends())('writeKVColumns on %s', (backend) => {
     expect(() => writeKVColumns(kc, vc, k, v, -1)).toThrow(AnytimeInputError);
     expect(() => forkKVRows(kc, tf.tensor1d([0], 'int32'), 8, 9)).toThrow(/^columns:/);
     expect(() => forkKVRows(kc, tf.tensor1d([0], 'int32'), 5, 4)).toThrow(/^capacity:/);
-    if (backend === 'wasm') expect(() => forkKVRows(kc, tf.tensor1d([3], 'int32'), 5, 5)).toThrow(/^rows\[0\]/);
+    if (FUSED.includes(backend)) expect(() => forkKVRows(kc, tf.tensor1d([3], 'int32'), 5, 5)).toThrow(/^rows\[0\]/);
     tf.dispose([kc, vc, k, v]);
   });
 });

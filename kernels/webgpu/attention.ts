@@ -11,19 +11,16 @@
  * P = exp((s − m) − log l): for a fully masked row m ≈ −1e9, where m + log l would round to
  * the spacing of m (64) and lose log l entirely.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL } from '../names.js';
+import { ItemProgram, part, reshapeTo } from './util.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
   backend: unknown;
   attrs?: NamedAttrMap;
 }
-
-/** Invocations per workgroup: each takes a whole row (a CPU-emulated adapter's best case). */
-const GROUP = 64;
 
 /**
  * WGSL helpers shared by the programs: head size D is baked in (it sizes private arrays, and
@@ -68,24 +65,15 @@ function header(D: number): string {
   `;
 }
 
-abstract class AttentionProgram implements WebGPUProgram {
-  abstract variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [GROUP, 1, 1];
-  uniforms = 'scale : f32,';
+/** Each invocation takes a whole row (a CPU-emulated adapter's best case). */
+abstract class AttentionProgram extends ItemProgram {
+  override uniforms = 'scale : f32,';
   protected D: number;
 
   constructor(name: string, outputSize: number, rows: number, D: number) {
-    this.outputShape = [outputSize];
-    this.dispatch = [Math.ceil(rows / GROUP), 1, 1];
+    super(`${name}_D${D}`, [outputSize], rows);
     this.D = D;
-    this.shaderKey = `${name}_D${D}`;
   }
-
-  abstract getUserCode(): string;
 }
 
 /** Forward: output [rows·D + rows], out rows then lse, for rows = B·H·Tq query rows. */
@@ -236,21 +224,6 @@ class AttentionDkDvProgram extends AttentionProgram {
   }
 }
 
-function kernel(name: string): KernelFunc {
-  const config = tf.getKernel(name, 'webgpu');
-  if (!config) throw new Error(`fused attention on webgpu: tfjs-backend-webgpu's ${name} kernel is not registered`);
-  return config.kernelFunc as KernelFunc;
-}
-
-/** Elements [begin, begin + size(shape)) of a flat tensor, as a tensor of `shape`. */
-function part(be: WebGPUBackend, flat: TensorInfo, begin: number, shape: number[]): TensorInfo {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const sliced = kernel('Slice')({ inputs: { x: flat }, backend: be, attrs: { begin: [begin], size: [size] } }) as TensorInfo;
-  const shaped = kernel('Reshape')({ inputs: { x: sliced }, backend: be, attrs: { shape } }) as TensorInfo;
-  be.disposeData(sliced.dataId);
-  return shaped;
-}
-
 function scaleUniform(attrs: NamedAttrMap | undefined): { type: string; data: number[] }[] {
   return [{ type: 'float32', data: [(attrs as { scale: number }).scale] }];
 }
@@ -278,7 +251,7 @@ function attentionBackward({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   const stats = be.runWebGPUProgram(new AttentionRowStatsProgram(rows, D), [q, k, mask, out, dy], 'float32', uniform);
   const dqFlat = be.runWebGPUProgram(new AttentionDqProgram(rows, D), [q, k, v, mask, dy, stats], 'float32', uniform);
   const dkdv = be.runWebGPUProgram(new AttentionDkDvProgram(keyRows, D), [q, k, v, mask, dy, stats], 'float32', uniform);
-  const dq = kernel('Reshape')({ inputs: { x: dqFlat }, backend: be, attrs: { shape: [B, H, Tq, D] } }) as TensorInfo;
+  const dq = reshapeTo(be, dqFlat, [B, H, Tq, D]);
   const dk = part(be, dkdv, 0, [B, H, Tk, D]);
   const dv = part(be, dkdv, keyRows * D, [B, H, Tk, D]);
   for (const t of [stats, dqFlat, dkdv]) be.disposeData(t.dataId);

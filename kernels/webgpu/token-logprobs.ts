@@ -13,11 +13,11 @@
  * registers the backend only if `navigator.gpu` exists at that moment, and src/backend.ts
  * must be the one to import it, after it has installed the adapter.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { fail } from '../../src/core/errors.js';
 import { TOKEN_LOGPROBS_GRAD_KERNEL, TOKEN_LOGPROBS_KERNEL } from '../names.js';
+import { checkIndicesIfOnCpu, part } from './util.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -245,38 +245,19 @@ class TokenLogProbsGradProgram extends RowProgram {
   }
 }
 
-/**
- * Target ids index into each row. They are checked when they are still on the CPU (tensors
- * made from JS arrays, before their first upload); ids already on the GPU cannot be read
- * synchronously, and an out-of-range one gives NaN for that row's logp instead.
- */
-function checkTargetsIfOnCpu(be: WebGPUBackend, targets: TensorInfo, vocab: number): void {
-  const ids = be.tensorMap.get(targets.dataId)?.values as ArrayLike<number> | null | undefined;
-  if (ids == null) return;
-  for (let i = 0; i < ids.length; i++) {
-    const t = ids[i];
-    if (!(t >= 0 && t < vocab)) fail('targets', `[${i}] must be a token id in [0, ${vocab}), got ${t}`);
-  }
-}
-
-function sliceFlat(be: WebGPUBackend, x: TensorInfo, begin: number, size: number): TensorInfo {
-  const slice = tf.getKernel('Slice', 'webgpu');
-  if (!slice) throw new Error("fused token log-probs on webgpu: tfjs-backend-webgpu's Slice kernel is not registered");
-  return slice.kernelFunc({ inputs: { x }, backend: be, attrs: { begin: [begin], size: [size] } }) as TensorInfo;
-}
-
 function tokenLogProbs({ inputs, backend }: KernelArgs): TensorInfo[] {
   const be = backend as WebGPUBackend;
   const { logits, targets } = inputs as Record<'logits' | 'targets', TensorInfo>;
   const [N, V] = logits.shape;
-  checkTargetsIfOnCpu(be, targets, V);
+  // A target outside [0, V) would score no logit: checked while on the CPU, NaN on the GPU.
+  checkIndicesIfOnCpu(be, 'targets', targets, V, 'a token id');
   const both = be.runWebGPUProgram(
     new TokenLogProbsProgram(N, rowLayout(V, isSoftwareAdapter(be))),
     [logits, targets],
     'float32',
   );
-  const logp = sliceFlat(be, both, 0, N);
-  const entropy = sliceFlat(be, both, N, N);
+  const logp = part(be, both, 0, [N]);
+  const entropy = part(be, both, N, [N]);
   be.disposeData(both.dataId);
   return [logp, entropy];
 }

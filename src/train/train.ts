@@ -15,7 +15,7 @@ import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
-import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
+import { sampleRollouts, requiredSeqLen, type Rollout } from '../model/sampler.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
@@ -64,6 +64,8 @@ export interface TrainOptions {
   onStep?: (m: StepMetrics, total: number) => void;
   /** Stop after this step as if killed (tests of resume). */
   stopAfterStep?: number;
+  /** Called with each step's rollouts as soon as they are sampled (scripts/bench.ts replays them on PyTorch). */
+  onRollouts?: (step: number, rollouts: Rollout[]) => void;
 }
 
 /** Seed of the evaluation's sampling streams: a function of `config.evalSeed` only, never of the run. */
@@ -138,6 +140,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       questions.flatMap((q) => Array.from({ length: G }, () => q)),
       { budgets, summariesPerGroup: config.summariesPerBudget, seed: deriveSeed(config.seed, 'rollouts', step), temperature: config.temperature, bMax },
     );
+    opts.onRollouts?.(step, rollouts);
 
     // ---- 2. advantages per question group (§3-§5) ----
     const groups = questions.map((_, q) =>
