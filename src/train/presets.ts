@@ -4,7 +4,7 @@
  */
 import { checkOneOf } from '../core/errors.js';
 import type { WarmStartOptions } from '../model/warmstart.js';
-import { RUN_NAMES, type RunName, type TrainConfig } from './config.js';
+import { PAPER_RUN_NAMES, type RunName, type TrainConfig } from './config.js';
 
 export interface VarianceStudySettings {
   questions: number;
@@ -73,7 +73,7 @@ export const PRESETS: Record<string, ReproducePreset> = {
     description: 'all 7 runs of §7 × 3 seeds (≤ 90 min on 2 cores)',
     task: 'chain',
     warmStart: CHAIN_WARM_START,
-    runs: [...RUN_NAMES],
+    runs: [...PAPER_RUN_NAMES],
     seeds: 3,
     train: { steps: 150, questionsPerStep: 8, groupSize: 8, evalQuestions: 64, evalSamples: 4, checkpointEvery: 10 },
     variance: VARIANCE,

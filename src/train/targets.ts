@@ -8,6 +8,7 @@ import { aggregationWeights, type LossAggregation } from '../core/loss.js';
 import type { Rollout } from '../model/sampler.js';
 import { TokenKind, type PackedLayout } from '../model/forward.js';
 import type { BaselineName, SummaryMode } from '../core/advantages.js';
+import { shapeRewards, truncatedCorrectness, truncationLossMask, type RewardShapeContext, type RewardShapeName, type TruncationMode } from '../core/rewards.js';
 
 /** Score of every summary of a rollout at each budget, `[S][A]` (merged budgets repeat their group). */
 export function summaryScoresByBudget(rollout: Rollout): number[][] {
@@ -28,22 +29,57 @@ export interface GroupTargets {
   thinking: Matrix;
   /** `[G][S][A]` summary advantages and which summaries train. */
   summary: { advantages: number[][][]; trainable: boolean[][][] };
+  /** Whether each trace's thinking goes into the loss (false: left out, DAPO's overlong filtering). */
+  trainThinking: boolean[];
+}
+
+/**
+ * An arena method's outcome reward (docs/arena.md), for runs with one training budget (the
+ * rollout cap): the thinking is credited with `shape`'s reward of each trace's correctness and
+ * length instead of the correctness itself; `truncation` says what a trace cut at the cap scores
+ * and which of its parts train. The summaries keep their correctness advantages: a summary cannot
+ * change the length, so a length term would only be noise in its gradient.
+ */
+export interface OutcomeShaping {
+  shape: RewardShapeName;
+  truncation: TruncationMode;
+  context: RewardShapeContext;
 }
 
 /** Advantages of the G rollouts of one question. */
 export function groupTargets(
   rollouts: Rollout[],
   probs: number[],
-  opts: { baseline: BaselineName; discount: number; summaryMode: SummaryMode },
+  opts: { baseline: BaselineName; discount: number; summaryMode: SummaryMode; outcome?: OutcomeShaping },
 ): GroupTargets {
   const scores = rollouts.map(meanScoresByBudget);
-  const { R, V } = thinkingValues(scores, probs, { baseline: opts.baseline, discount: opts.discount });
-  const thinking = R.map((row, g) => row.map((r, s) => r - V[g][s]));
   const summary = summaryAdvantages(rollouts.map(summaryScoresByBudget), {
     mode: opts.summaryMode,
     lastSegment: rollouts.map((r) => r.plan.lastSegment),
   });
-  return { scores, R, V, thinking, summary };
+  if (!opts.outcome) {
+    const { R, V } = thinkingValues(scores, probs, { baseline: opts.baseline, discount: opts.discount });
+    const thinking = R.map((row, g) => row.map((r, s) => r - V[g][s]));
+    return { scores, R, V, thinking, summary, trainThinking: rollouts.map(() => true) };
+  }
+  // ---- arena: shaped outcome rewards of the one budget, and the truncation's loss mask ----
+  const { shape, truncation, context } = opts.outcome;
+  if (probs.length !== 1) throw new Error(`outcome shaping needs one training budget, got ${probs.length}`);
+  const outcomes = rollouts.map((r, g) => ({
+    correct: truncatedCorrectness(scores[g][0], r.finished, truncation),
+    length: r.thinking.length,
+    finished: r.finished,
+  }));
+  const rewards = shapeRewards(shape, outcomes, context).map((x) => [x]);
+  const { R, V } = thinkingValues(rewards, probs, { baseline: opts.baseline, discount: opts.discount });
+  const mask = truncationLossMask(outcomes.map((o) => o.finished), truncation);
+  const thinking = R.map((row, g) => row.map((r, s) => (mask.thinking[g] ? r - V[g][s] : 0)));
+  mask.summary.forEach((keep, g) => {
+    if (keep) return;
+    summary.advantages[g].forEach((cell) => cell.fill(0));
+    summary.trainable[g].forEach((cell) => cell.fill(false));
+  });
+  return { scores, R, V, thinking, summary, trainThinking: mask.thinking };
 }
 
 export interface ColumnTargets {
@@ -62,7 +98,9 @@ export interface ColumnTargets {
  * Per packed column of a minibatch: the thinking tokens of rollout i take `thinking[i]` scattered
  * by segment; a summary's tokens take its advantage when it is trainable; forcing tokens never
  * train. Sequences for the aggregation are each rollout's thinking and each summary on its own,
- * as in the authors' implementation where every summary is a separate response.
+ * as in the authors' implementation where every summary is a separate response. With
+ * `trainThinking[i]` false, rollout i's thinking is left out of the loss and of the aggregation's
+ * token counts (DAPO's overlong filtering).
  */
 export function columnTargets(
   layout: PackedLayout,
@@ -72,6 +110,7 @@ export function columnTargets(
   budgets: number[],
   aggregation: LossAggregation,
   normLength: number,
+  trainThinking?: boolean[],
 ): ColumnTargets {
   const N = layout.kind.length;
   const advantages = new Float32Array(N);
@@ -86,7 +125,7 @@ export function columnTargets(
     const r = layout.rollout[c];
     if (layout.kind[c] === TokenKind.THINKING) {
       const t = layout.thinkIndex[c];
-      if (tokenAdv[r].mask[t]) {
+      if (tokenAdv[r].mask[t] && (trainThinking?.[r] ?? true)) {
         advantages[c] = tokenAdv[r].advantages[t];
         trainable[c] = 1;
         seqOf[c] = r;

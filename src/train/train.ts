@@ -9,21 +9,26 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetSupport, makePrior } from '../core/budget.js';
-import { deriveSeed } from '../core/rng.js';
+import { deriveSeed, randInt, seededRng } from '../core/rng.js';
+import { fail } from '../core/errors.js';
+import { isInformativeGroup, rolloutCapAt, truncatedCorrectness } from '../core/rewards.js';
 import { bestSoFar, overthinkingCount, varianceRatio } from '../core/metrics.js';
 import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
-import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
+import { sampleRollouts, requiredSeqLen, type Rollout } from '../model/sampler.js';
+import type { TaskProblem } from '../tasks/types.js';
 import { packTraces, packedLogProbs } from '../model/forward.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
-import { columnTargets, groupTargets } from './targets.js';
+import { columnTargets, groupTargets, meanScoresByBudget } from './targets.js';
 import { clippedSurrogateLoss } from './loss.js';
 import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { outcomeShaping, usesArena } from './arena.js';
+import { askFor, evaluateAskingEachBudget, targetLevels, withLevelTokens } from './prompt-targets.js';
 
 export interface StepMetrics {
   step: number;
@@ -46,6 +51,19 @@ export interface StepMetrics {
   thinkingTokens: number;
   summaryTokens: number;
   seconds: number;
+  /** Only in runs that use an arena setting (docs/arena.md). */
+  arena?: {
+    /** Thinking cap of this step's rollouts (ThinkPrune's limit, Elastic Reasoning's t; else b_max). */
+    rolloutCap: number;
+    /** Mean shaped reward of the batch's traces (the correctness under the plain reward). */
+    shapedReward: number;
+    /** Question groups sampled this step (more than questionsPerStep under dynamic sampling). */
+    sampledGroups: number;
+    /** Of the batch's groups, those whose correctness varies (the others train nothing under GRPO). */
+    informativeGroups: number;
+    /** Mean target length asked for in the prompt (L1), or null. */
+    meanTarget: number | null;
+  };
 }
 
 export interface RunResult {
@@ -87,7 +105,14 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   if (ckpt.config.maxSeqLen < need) {
     throw new Error(`base policy maxSeqLen ${ckpt.config.maxSeqLen} < ${need} needed for b_max ${bMax}`);
   }
-  const policy = new TransformerPolicy(ckpt.config, ckpt.weights);
+  // Arena: the rollout caps must fit under b_max; L1 grows its own copy of the policy by one
+  // input token per target level (prompt-targets.ts), leaving the base checkpoint as it is.
+  config.rolloutCaps.forEach((cap, i) => {
+    if (cap > bMax) fail('config.rolloutCaps', `[${i}] = ${cap} exceeds b_max ${bMax}`);
+  });
+  const levels = config.promptTargets > 0 ? targetLevels(bMax, config.promptTargets) : [];
+  const model = levels.length > 0 ? withLevelTokens(ckpt, task, config.promptTargets) : ckpt;
+  const policy = new TransformerPolicy(model.config, model.weights);
   const variables = policy.variables();
   const optimizer = new AdamW(variables, config);
   let startStep = 0;
@@ -112,35 +137,72 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     writeFileAtomic(metricsPath, '');
   }
   const evalSet = heldOutSet(task, config.evalQuestions, 0);
-  const evaluate = (step: number) =>
-    evaluatePolicy(policy, task, evalSet, {
+  const evaluate = (step: number) => {
+    const opts = {
       maxBudget: bMax,
       budgetCount: config.evalBudgetCount,
       samples: config.evalSamples,
       temperature: config.evalTemperature,
       seed: deriveSeed(config.seed, 'eval', step),
-    });
+    };
+    // L1 is evaluated by asking for each budget in turn; every other run by one trace cut at every budget.
+    return levels.length > 0 ? evaluateAskingEachBudget(policy, task, evalSet, { ...opts, levels: config.promptTargets }) : evaluatePolicy(policy, task, evalSet, opts);
+  };
 
   const G = config.groupSize;
   const Q = config.questionsPerStep;
   for (let step = startStep + 1; step <= config.steps; step++) {
     const started = Date.now();
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
+    // Arena: the rollouts may be capped below b_max (ThinkPrune, Elastic Reasoning), each question
+    // may ask for a target length (L1), and dynamic sampling (DAPO) may sample more rounds of
+    // questions, keeping groups whose correctness varies.
+    const cap = rolloutCapAt(config.rolloutCaps, step, config.steps, bMax);
+    const rolloutBudgets = cap === bMax ? budgets : budgetSupport(cap, config.trainBudgetCount);
     const draw = trainingSampler(task, deriveSeed(config.seed, 'problems', step));
-    const questions = Array.from({ length: Q }, () => draw());
-    const rollouts = await sampleRollouts(
-      policy,
-      task,
-      questions.flatMap((q) => Array.from({ length: G }, () => q)),
-      { budgets, summariesPerGroup: config.summariesPerBudget, seed: deriveSeed(config.seed, 'rollouts', step), temperature: config.temperature, bMax },
-    );
+    const targetRng = seededRng(deriveSeed(config.seed, 'targets', step));
+    const kept: { question: TaskProblem; target: number | null; rollouts: Rollout[]; informative: boolean }[] = [];
+    const spare: typeof kept = [];
+    let sampledGroups = 0;
+    for (let round = 0; round <= config.dynamicSamplingRounds && kept.length < Q; round++) {
+      const drawn = Array.from({ length: Q }, () => draw());
+      const level = drawn.map(() => (levels.length > 0 ? randInt(targetRng, 0, levels.length - 1) : -1));
+      const asked = drawn.map((q, i) => (level[i] >= 0 ? askFor(q, level[i], task) : q));
+      const sampled = await sampleRollouts(
+        policy,
+        task,
+        asked.flatMap((q) => Array.from({ length: G }, () => q)),
+        {
+          budgets: rolloutBudgets,
+          summariesPerGroup: config.summariesPerBudget,
+          seed: round === 0 ? deriveSeed(config.seed, 'rollouts', step) : deriveSeed(config.seed, 'rollouts', step, round),
+          temperature: config.temperature,
+          bMax: cap,
+        },
+      );
+      sampledGroups += drawn.length;
+      drawn.forEach((question, q) => {
+        const rs = sampled.slice(q * G, (q + 1) * G);
+        const S = rolloutBudgets.length;
+        const correct = rs.map((r) => truncatedCorrectness(meanScoresByBudget(r)[S - 1], r.finished, config.truncation));
+        const group = { question, target: level[q] >= 0 ? levels[level[q]] : null, rollouts: rs, informative: isInformativeGroup(correct) };
+        if (config.dynamicSamplingRounds === 0 || group.informative) kept.push(group);
+        else spare.push(group);
+      });
+    }
+    // Dynamic sampling that ran out of rounds tops the batch up with the first uninformative groups.
+    kept.push(...spare.slice(0, Math.max(0, Q - kept.length)));
+    const batchGroups = kept.slice(0, Q);
+    const questions = batchGroups.map((g) => g.question);
+    const rollouts = batchGroups.flatMap((g) => g.rollouts);
 
-    // ---- 2. advantages per question group (§3-§5) ----
-    const groups = questions.map((_, q) =>
-      groupTargets(rollouts.slice(q * G, (q + 1) * G), prior.probs, {
+    // ---- 2. advantages per question group (§3-§5; arena: the outcome reward shapes) ----
+    const groups = batchGroups.map((g) =>
+      groupTargets(g.rollouts, prior.probs, {
         baseline: config.baseline,
         discount: config.discount,
         summaryMode: config.summaryMode,
+        outcome: outcomeShaping(config, step, cap, g.target),
       }),
     );
 
@@ -159,8 +221,9 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
         advantages: qs.flatMap((q) => groups[q].summary.advantages),
         trainable: qs.flatMap((q) => groups[q].summary.trainable),
       };
+      const trainThinking = qs.flatMap((q) => groups[q].trainThinking);
       const batch = packTraces(mb, policy.config.maxSeqLen);
-      const targets = columnTargets(batch.layout, mb, thinking, summary, budgets, config.aggregation, bMax);
+      const targets = columnTargets(batch.layout, mb, thinking, summary, rolloutBudgets, config.aggregation, bMax, trainThinking);
       thinkingTokens += targets.thinkingTokens;
       summaryTokens += targets.summaryTokens;
       const [old, adv, w] = [targets.oldLogp, targets.advantages, targets.weights].map((a) => tf.tensor1d(a));
@@ -199,6 +262,17 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       thinkingTokens,
       summaryTokens,
       seconds: (Date.now() - started) / 1000,
+      ...(usesArena(config)
+        ? {
+            arena: {
+              rolloutCap: cap,
+              shapedReward: mean(groups.flatMap((g) => g.R.map((row) => row[0]))),
+              sampledGroups,
+              informativeGroups: batchGroups.filter((g) => g.informative).length,
+              meanTarget: levels.length > 0 ? mean(batchGroups.map((g) => g.target!)) : null,
+            },
+          }
+        : {}),
     };
     appendJsonLine(metricsPath, metrics);
     opts.onStep?.(metrics, config.steps);
