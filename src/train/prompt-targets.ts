@@ -15,17 +15,15 @@
  * apart. The base checkpoint file is never modified.
  */
 import { budgetSupport } from '../core/budget.js';
-import { anytimeScore } from '../core/metrics.js';
-import { makePrior } from '../core/budget.js';
 import { deriveSeed } from '../core/rng.js';
 import { checkPositiveInt, fail } from '../core/errors.js';
 import { makeConfig, type TransformerConfig } from '../model/transformer.js';
 import type { Checkpoint } from '../model/checkpoint.js';
-import { sampleRollouts } from '../model/sampler.js';
+import { sampleRollouts, type Rollout } from '../model/sampler.js';
 import type { TransformerPolicy } from '../model/transformer.js';
 import { TOKEN } from '../tasks/vocab.js';
 import type { Task, TaskProblem } from '../tasks/types.js';
-import type { EvalOptions, EvalResult } from './evaluate.js';
+import { summarizeEvaluation, type EvalOptions, type EvalResult } from './evaluate.js';
 import { meanScoresByBudget } from './targets.js';
 
 /** The output logit of every level token: exp(−10⁴ − max) is 0 in float32, so it is never sampled. */
@@ -104,8 +102,11 @@ export interface AskedEvalResult extends EvalResult {
 /**
  * L1's evaluation on the anytime evaluation's budgets: for each budget b_j, sample k traces per
  * question asking for the largest target level ≤ b_j, cut each at b_j, force a summary there and
- * score it. The traces run to b_max (so their length shows how well the prompt is followed);
- * accuracy at b_j is that of the cut at b_j, as for every other run.
+ * score it. The traces run to b_max, so their length shows how well the prompt is followed;
+ * accuracy at b_j is that of the cut at b_j, as for every other run. The questions are every
+ * run's, so per-question scores pair with other runs'; the samples asked for b_j draw from their
+ * own stream, `deriveSeed(seed, 'asked', j)`. `meanLength`, `questionLengths` and `finishedFraction` are those of the traces asked
+ * for b_max (a run's natural length), and `lengthByBudget` those asked for each budget.
  */
 export async function evaluateAskingEachBudget(
   policy: TransformerPolicy,
@@ -115,36 +116,24 @@ export async function evaluateAskingEachBudget(
 ): Promise<AskedEvalResult> {
   const budgets = budgetSupport(opts.maxBudget, opts.budgetCount);
   const levels = targetLevels(opts.maxBudget, opts.levels);
-  const accuracy: number[] = [];
+  const k = opts.samples;
+  const levelByBudget = budgets.map((b) => levelForBudget(levels, b));
+  const bySample: number[][] = problems.flatMap(() => Array.from({ length: k }, () => [] as number[]));
   const lengthByBudget: number[] = [];
-  const levelByBudget: number[] = [];
-  let finishedFraction = 0;
+  let asked: Rollout[] = [];
   for (const [j, b] of budgets.entries()) {
-    const level = levelForBudget(levels, b);
-    const asked = problems.flatMap((p) => Array.from({ length: opts.samples }, () => askFor(p, level, task)));
-    const rollouts = await sampleRollouts(policy, task, asked, {
+    const prompts = problems.flatMap((p) => Array.from({ length: k }, () => askFor(p, levelByBudget[j], task)));
+    asked = await sampleRollouts(policy, task, prompts, {
       budgets: [b],
       summariesPerGroup: opts.summaries ?? 1,
       seed: deriveSeed(opts.seed, 'asked', j),
       temperature: opts.temperature,
       bMax: opts.maxBudget,
     });
-    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-    accuracy.push(mean(rollouts.map((r) => meanScoresByBudget(r)[0])));
-    lengthByBudget.push(mean(rollouts.map((r) => r.thinking.length)));
-    levelByBudget.push(level);
-    if (j === budgets.length - 1) finishedFraction = mean(rollouts.map((r) => (r.finished ? 1 : 0)));
+    asked.forEach((r, i) => bySample[i].push(meanScoresByBudget(r)[0]));
+    lengthByBudget.push(asked.reduce((a, r) => a + r.thinking.length, 0) / asked.length);
   }
-  return {
-    budgets,
-    accuracy,
-    anytime: anytimeScore(accuracy, makePrior('uniform', budgets)),
-    final: accuracy[budgets.length - 1],
-    meanLength: lengthByBudget[budgets.length - 1],
-    finishedFraction,
-    questions: problems.length,
-    samples: opts.samples,
-    lengthByBudget,
-    levelByBudget,
-  };
+  // `asked` now holds the traces asked for b_max.
+  const result = summarizeEvaluation(budgets, problems.length, k, bySample, asked.map((r) => r.thinking.length), asked.map((r) => r.finished));
+  return { ...result, lengthByBudget, levelByBudget };
 }
