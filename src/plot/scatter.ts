@@ -54,8 +54,9 @@ export function scatterChartSpec(input: ScatterChartInput): object {
     return { name: p.name, x: p.x, y: p.y, xLo: hasX ? p.xLo! : null, xHi: hasX ? p.xHi! : null, yLo: hasY ? p.yLo! : null, yHi: hasY ? p.yHi! : null };
   });
   const names = points.map((p) => p.name);
-  const xScale = input.xDomain ? { domain: input.xDomain, zero: false } : { zero: false };
-  const yScale = input.yDomain ? { domain: input.yDomain, zero: false } : { zero: false };
+  // Padding keeps the interval bars' ends and the labels off the frame.
+  const xScale = input.xDomain ? { domain: input.xDomain, zero: false } : { zero: false, padding: 16 };
+  const yScale = input.yDomain ? { domain: input.yDomain, zero: false } : { zero: false, padding: 16 };
   const x = { field: 'x', type: 'quantitative', title: input.xLabel, scale: xScale };
   const y = { field: 'y', type: 'quantitative', title: input.yLabel, scale: yScale };
   const layers: object[] = [
