@@ -23,7 +23,7 @@ import { ARENA_RUN_NAMES, type RunName } from './config.js';
 import { questionColumns, type EvalResult } from './evaluate.js';
 import { seedsOf, type ReproducePreset } from './presets.js';
 import type { AskedEvalResult } from './prompt-targets.js';
-import { fmtDiff, fmtInterval, readRunResults } from './report.js';
+import { differenceChartSvg, fmtDiff, fmtInterval, readRunResults } from './report.js';
 import type { RunResult } from './train.js';
 
 /** Replicates of every bootstrap (fixed seeds: the same results give the same report). */
@@ -39,30 +39,29 @@ export const ARENA_CRITERIA = [
 ] as const;
 export type ArenaCriterion = (typeof ARENA_CRITERIA)[number]['key'];
 
-export interface ArenaMethod {
+/** What the arena measures of a method (or of a difference between two), each with its interval. */
+export interface ArenaMeasures {
   run: string;
-  seeds: number;
   anytime: Interval;
   final: Interval;
+  /** Mean accuracy over the short budgets (≤ b_max/2) and over the long ones. */
   short: Interval;
   long: Interval;
   /** Mean thinking length at b_max (tokens), over seeds and questions. */
   meanLength: Interval;
   /** Accuracy per budget. */
   accuracy: Interval[];
+}
+
+export interface ArenaMethod extends ArenaMeasures {
+  seeds: number;
   /** L1 only: mean thinking length when asked for each budget (mean over seeds). */
   lengthAskedByBudget?: number[];
 }
 
-export interface ArenaComparison {
-  run: string;
+/** `run − reference` on every measure, paired over questions. */
+export interface ArenaComparison extends ArenaMeasures {
   reference: string;
-  anytime: Interval;
-  final: Interval;
-  short: Interval;
-  long: Interval;
-  meanLength: Interval;
-  accuracy: Interval[];
   /** Budgets whose interval lies above / below 0. */
   budgetsAbove: number;
   budgetsBelow: number;
@@ -116,40 +115,28 @@ const arenaValues = (results: RunResult[]): number[][][] => results.map((r) => a
 /** The same values restricted to one column (cheap bootstraps of one criterion). */
 const column = (values: number[][][], k: number): number[][][] => values.map((seed) => seed.map((row) => [row[k]]));
 
+/** The measures of one interval per arena column (`arenaColumns`' layout). */
+function measures(run: string, S: number, ci: Interval[]): ArenaMeasures {
+  const { col } = layoutOf(S);
+  return { run, anytime: ci[col.anytime], final: ci[col.final], short: ci[col.short], long: ci[col.long], meanLength: ci[col.meanLength], accuracy: ci.slice(0, S) };
+}
+
 export function summarizeMethod(run: string, results: RunResult[]): ArenaMethod {
-  const { S, col } = layoutOf(results[0].eval.budgets.length);
+  const S = results[0].eval.budgets.length;
   const ci = bootstrapMeans(arenaValues(results), { resamples: RESAMPLES, seed: 11 });
   const asked = results.map((r) => (r.eval as Partial<AskedEvalResult>).lengthByBudget).filter((x): x is number[] => Array.isArray(x));
   return {
-    run,
+    ...measures(run, S, ci),
     seeds: results.length,
-    anytime: ci[col.anytime],
-    final: ci[col.final],
-    short: ci[col.short],
-    long: ci[col.long],
-    meanLength: ci[col.meanLength],
-    accuracy: ci.slice(0, S),
     ...(asked.length > 0 ? { lengthAskedByBudget: asked[0].map((_, j) => asked.reduce((a, l) => a + l[j], 0) / asked.length) } : {}),
   };
 }
 
 /** `run − reference` on every arena column, paired over questions. */
 export function compareMethods(run: string, a: RunResult[], reference: string, b: RunResult[]): ArenaComparison {
-  const { S, col } = layoutOf(a[0].eval.budgets.length);
-  const d = pairedBootstrapDiff(arenaValues(a), arenaValues(b), { resamples: RESAMPLES, seed: 12 });
-  const accuracy = d.slice(0, S);
-  return {
-    run,
-    reference,
-    anytime: d[col.anytime],
-    final: d[col.final],
-    short: d[col.short],
-    long: d[col.long],
-    meanLength: d[col.meanLength],
-    accuracy,
-    budgetsAbove: accuracy.filter((i) => i.lo > 0).length,
-    budgetsBelow: accuracy.filter((i) => i.hi < 0).length,
-  };
+  const S = a[0].eval.budgets.length;
+  const m = measures(run, S, pairedBootstrapDiff(arenaValues(a), arenaValues(b), { resamples: RESAMPLES, seed: 12 }));
+  return { ...m, reference, budgetsAbove: m.accuracy.filter((i) => i.lo > 0).length, budgetsBelow: m.accuracy.filter((i) => i.hi < 0).length };
 }
 
 /** For each criterion, the leader and who is within noise of it (module comment). */
@@ -221,23 +208,7 @@ export async function writeArenaReport(outDir: string, preset: ReproducePreset):
     );
   }
   const vsAr = comparisons.filter((c) => c.reference === 'ar-uniform');
-  if (vsAr.length > 0) {
-    write(
-      'arena-difference-vs-ar-uniform.svg',
-      await lineChartSvg({
-        title: 'Difference from AR-uniform per budget (paired 95% CI)',
-        xLabel: 'thinking budget (tokens)',
-        yLabel: 'accuracy − AR-uniform (points)',
-        series: vsAr.map((c) => ({
-          name: c.run,
-          points: budgets.map((b, s) => ({ x: b, y: 100 * c.accuracy[s].estimate, lo: 100 * c.accuracy[s].lo, hi: 100 * c.accuracy[s].hi })),
-        })),
-        intervals: 'band',
-        rules: [{ y: 0 }],
-        colors,
-      }),
-    );
-  }
+  if (vsAr.length > 0) write('arena-difference-vs-ar-uniform.svg', await differenceChartSvg('AR-uniform', budgets, vsAr, colors));
   const asked = methods.filter((m) => m.lengthAskedByBudget);
   if (asked.length > 0) {
     write(
