@@ -9,25 +9,25 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetSupport, makePrior } from '../core/budget.js';
-import { deriveSeed, randInt, seededRng } from '../core/rng.js';
+import { deriveSeed } from '../core/rng.js';
 import { fail } from '../core/errors.js';
-import { isInformativeGroup, rolloutCapAt, truncatedCorrectness } from '../core/rewards.js';
+import { rolloutCapAt } from '../core/rewards.js';
 import { bestSoFar, overthinkingCount, varianceRatio } from '../core/metrics.js';
 import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
-import { sampleRollouts, requiredSeqLen, type Rollout } from '../model/sampler.js';
+import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
 import type { TaskProblem } from '../tasks/types.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
-import { groupTargets, meanScoresByBudget, traceTargets } from './targets.js';
+import { groupTargets, traceTargets } from './targets.js';
 import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
 import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
-import { outcomeShaping, usesArena } from './arena.js';
-import { askFor, evaluateAskingEachBudget, targetLevels, withLevelTokens } from './prompt-targets.js';
+import { drawQuestionGroups, outcomeShaping, usesArena } from './arena.js';
+import { evaluateAskingEachBudget, targetLevels, withLevelTokens } from './prompt-targets.js';
 
 export interface StepMetrics {
   step: number;
@@ -159,45 +159,14 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   for (let step = startStep + 1; step <= config.steps; step++) {
     const started = Date.now();
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
-    // Arena: the rollouts may be capped below b_max (ThinkPrune, Elastic Reasoning), each question
-    // may ask for a target length (L1), and dynamic sampling (DAPO) may sample more rounds of
-    // questions, keeping groups whose correctness varies.
+    // Arena (arena.ts): the rollouts may be capped below b_max (ThinkPrune, Elastic Reasoning),
+    // each question may ask for a target length (L1), and dynamic sampling (DAPO) may draw more
+    // rounds of questions, keeping groups whose correctness varies.
     const cap = rolloutCapAt(config.rolloutCaps, step, config.steps, bMax);
     const rolloutBudgets = cap === bMax ? budgets : budgetSupport(cap, config.trainBudgetCount);
-    const draw = trainingSampler(task, deriveSeed(config.seed, 'problems', step));
-    const targetRng = seededRng(deriveSeed(config.seed, 'targets', step));
-    const kept: { question: TaskProblem; target: number | null; rollouts: Rollout[]; informative: boolean }[] = [];
-    const spare: typeof kept = [];
-    let sampledGroups = 0;
-    for (let round = 0; round <= config.dynamicSamplingRounds && kept.length < Q; round++) {
-      const drawn = Array.from({ length: Q }, () => draw());
-      const level = drawn.map(() => (levels.length > 0 ? randInt(targetRng, 0, levels.length - 1) : -1));
-      const asked = drawn.map((q, i) => (level[i] >= 0 ? askFor(q, level[i], task) : q));
-      const sampled = await sampleRollouts(
-        policy,
-        task,
-        asked.flatMap((q) => Array.from({ length: G }, () => q)),
-        {
-          budgets: rolloutBudgets,
-          summariesPerGroup: config.summariesPerBudget,
-          seed: round === 0 ? deriveSeed(config.seed, 'rollouts', step) : deriveSeed(config.seed, 'rollouts', step, round),
-          temperature: config.temperature,
-          bMax: cap,
-        },
-      );
-      sampledGroups += drawn.length;
-      drawn.forEach((question, q) => {
-        const rs = sampled.slice(q * G, (q + 1) * G);
-        const S = rolloutBudgets.length;
-        const correct = rs.map((r) => truncatedCorrectness(meanScoresByBudget(r)[S - 1], r.finished, config.truncation));
-        const group = { question, target: level[q] >= 0 ? levels[level[q]] : null, rollouts: rs, informative: isInformativeGroup(correct) };
-        if (config.dynamicSamplingRounds === 0 || group.informative) kept.push(group);
-        else spare.push(group);
-      });
-    }
-    // Dynamic sampling that ran out of rounds tops the batch up with the first uninformative groups.
-    kept.push(...spare.slice(0, Math.max(0, Q - kept.length)));
-    const batchGroups = kept.slice(0, Q);
+    const sample = (problems: TaskProblem[], seed: number) =>
+      sampleRollouts(policy, task, problems, { budgets: rolloutBudgets, summariesPerGroup: config.summariesPerBudget, seed, temperature: config.temperature, bMax: cap });
+    const { groups: batchGroups, sampledGroups } = await drawQuestionGroups(config, step, task, levels, sample);
     const questions = batchGroups.map((g) => g.question);
     const rollouts = batchGroups.flatMap((g) => g.rollouts);
 
