@@ -1,39 +1,59 @@
 /**
- * Runs the project's TypeScript notebooks (notebooks/*.ipynb) headlessly with real Jupyter and
+ * Builds the project's TypeScript notebooks from their paired scripts (notebooks/NN-name.ts →
+ * .ipynb), runs them headlessly with real Jupyter under the tslab and/or the Deno kernel, and
  * fails loudly when any of them does not work.
  *
- *   npm run notebooks                        # install the kernel if needed, execute all, check
- *   npm run notebooks -- 01 03               # only notebooks whose file name contains '01' or '03'
- *   npm run notebooks -- --update            # also write the executed copies back to notebooks/
- *   npm run notebooks -- --install-kernel    # only install/refresh the 'anytime-tslab' kernelspec
+ *   npm run notebooks                          # tslab kernel: build, execute all, check
+ *   npm run notebooks -- --kernel deno         # the same under Deno's Jupyter kernel
+ *   npm run notebooks -- --kernel all          # both kernels; their checked facts must agree
+ *   npm run notebooks -- 01 03                 # only notebooks whose file name contains '01' or '03'
+ *   npm run notebooks -- --update              # also write the executed notebooks back to notebooks/
+ *   npm run notebooks -- --sync                # only rebuild the .ipynb cells from the scripts (no outputs)
+ *   npm run notebooks -- --install-kernel      # only install/refresh the kernelspec(s) of --kernel
  *
- * Options: --timeout SECONDS (per cell, default 1500), --python PATH (the interpreter that has
- * Jupyter; default $ANYTIME_JUPYTER_PYTHON or /usr/bin/python3 — Debian's packages
- * jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core, see
- * scripts/ci-setup-notebooks.sh), --out DIR (default build/notebooks).
+ * Options: --kernel tslab|deno|all (default tslab), --timeout SECONDS (per cell, default 1500),
+ * --python PATH (the interpreter that has Jupyter; default $ANYTIME_JUPYTER_PYTHON or
+ * /usr/bin/python3 — Debian's jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
+ * jupyter-core, see scripts/ci-setup-notebooks.sh), --out DIR (default build/notebooks).
  *
- * Why a project kernelspec: tslab compiles imports relative to the kernel's working directory,
- * and Jupyter starts kernels in the notebook's folder, where `../src/...` is "not under rootDir".
- * The 'anytime-tslab' kernel first changes to the repository root, so notebooks import
- * `./src/index` from wherever Jupyter (or VS Code) was started.
- *
- * Why the checks: after a failing cell tslab cancels the queued cells, which come back with no
- * output and no error, even with --allow-errors. So a notebook passes only when every code cell
- * produced output (cells tagged `no-output` are exempt), no cell produced an error, and no cell
- * wrote to stderr (cells tagged `allow-stderr` are exempt). Executed copies go to build/notebooks/
- * (never over the sources unless --update), with wall-clock times in build/notebooks/timings.json.
+ * What fails a notebook: a cell error (every assertion cell throws when its fact does not hold),
+ * stderr output, a code cell without output (after an error tslab silently skips the rest), a
+ * committed .ipynb whose cells differ from its script (unless --update or --sync rewrites it), a
+ * shorthand property naming another cell's variable (breaks under tslab only: see shorthandHazards),
+ * and, with --kernel all, checked facts (the ✓ lines) that differ between the kernels.
+ * Executed copies go to build/notebooks/<kernel>/, wall-clock times to build/notebooks/timings.json.
+ * The kernelspecs and the paired-script format are described in scripts/notebook-lib.ts and
+ * notebooks/README.md.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const KERNEL_NAME = 'anytime-tslab';
-const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  buildNotebook,
+  checkedFacts,
+  checkJupyter,
+  defaultPython,
+  executeNotebook,
+  installKernel,
+  KERNEL_NAMES,
+  KERNELS,
+  NOTEBOOK_DIR,
+  notebookProblems,
+  notebookScripts,
+  numberExecutedCells,
+  parseScript,
+  readNotebook,
+  ROOT,
+  shorthandHazards,
+  syncProblems,
+  writeNotebook,
+  type KernelName,
+  type Notebook,
+} from './notebook-lib.js';
 
 interface Options {
+  kernels: KernelName[];
   update: boolean;
+  syncOnly: boolean;
   installOnly: boolean;
   timeout: number;
   python: string;
@@ -43,10 +63,12 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = {
+    kernels: ['tslab'],
     update: false,
+    syncOnly: false,
     installOnly: false,
     timeout: 1500,
-    python: process.env.ANYTIME_JUPYTER_PYTHON || '/usr/bin/python3',
+    python: defaultPython(),
     out: join(ROOT, 'build', 'notebooks'),
     filters: [],
   };
@@ -58,156 +80,124 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     if (a === '--update') opts.update = true;
+    else if (a === '--sync') opts.syncOnly = true;
     else if (a === '--install-kernel') opts.installOnly = true;
-    else if (a === '--timeout') opts.timeout = Number(value());
+    else if (a === '--kernel' || a.startsWith('--kernel=')) {
+      const k = a.includes('=') ? a.slice(a.indexOf('=') + 1) : value();
+      if (k === 'all') opts.kernels = [...KERNEL_NAMES];
+      else if ((KERNEL_NAMES as readonly string[]).includes(k)) opts.kernels = [k as KernelName];
+      else throw new Error(`notebooks: --kernel must be one of tslab, deno, all; got '${k}'`);
+    } else if (a === '--timeout') opts.timeout = Number(value());
     else if (a === '--python') opts.python = value();
     else if (a === '--out') opts.out = resolve(value());
     else if (a.startsWith('-')) {
-      throw new Error(`notebooks: unknown option '${a}' (allowed: --update, --install-kernel, --timeout SECONDS, --python PATH, --out DIR, name filters)`);
+      throw new Error(
+        `notebooks: unknown option '${a}' (allowed: --kernel tslab|deno|all, --update, --sync, --install-kernel, --timeout SECONDS, --python PATH, --out DIR, name filters)`,
+      );
     } else opts.filters.push(a);
   }
   if (!Number.isFinite(opts.timeout) || opts.timeout <= 0) throw new Error(`notebooks: --timeout must be a positive number of seconds, got ${opts.timeout}`);
   return opts;
 }
 
-function run(cmd: string, args: string[], opts: { capture?: boolean } = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: opts.capture ? 'pipe' : ['ignore', 'inherit', 'inherit'], maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`notebooks: could not run ${cmd}: ${r.error.message}`);
-  return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function checkJupyter(python: string): void {
-  const r = run(python, ['-c', 'import nbconvert, nbclient, jupyter_client, ipykernel'], { capture: true });
-  if (r.status !== 0) {
-    throw new Error(
-      `notebooks: ${python} has no Jupyter (${r.stderr.trim().split('\n').pop()}). On Debian/Ubuntu run ` +
-        '`sudo bash scripts/ci-setup-notebooks.sh` (jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core), ' +
-        'or pass --python / set ANYTIME_JUPYTER_PYTHON to an interpreter that has them.',
-    );
-  }
-}
-
-/** The kernelspec: `cd <repo root>` then start this checkout's tslab with this Node. */
-function kernelSpec(): object {
-  const tslab = join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
-  if (!existsSync(tslab)) throw new Error(`notebooks: ${tslab} is missing: run \`npm ci\` (tslab is a devDependency)`);
-  return {
-    argv: ['/bin/sh', '-c', 'cd "$1" && exec "$2" "$3" kernel --config-path "$4"', KERNEL_NAME, ROOT, process.execPath, tslab, '{connection_file}'],
-    display_name: 'TypeScript (anytime)',
-    language: 'typescript',
-    metadata: { anytimeRoot: ROOT },
-  };
-}
-
-/** Installs the kernelspec for the current user unless an identical one is installed already. */
-function installKernel(python: string): void {
-  const spec = kernelSpec();
-  const list = run(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], { capture: true });
-  if (list.status !== 0) throw new Error(`notebooks: jupyter kernelspec list failed: ${list.stderr}`);
-  const installed = (JSON.parse(list.stdout) as { kernelspecs: Record<string, { spec: { argv: string[] } }> }).kernelspecs[KERNEL_NAME];
-  if (installed && JSON.stringify(installed.spec.argv) === JSON.stringify((spec as { argv: string[] }).argv)) return;
-  const dir = join(mkdtempSync(join(tmpdir(), 'anytime-kernel-')), KERNEL_NAME);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'kernel.json'), JSON.stringify(spec, null, 2));
-  const r = run(python, ['-m', 'jupyter', 'kernelspec', 'install', '--user', '--replace', '--name', KERNEL_NAME, dir], { capture: true });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`notebooks: installing the kernelspec failed: ${r.stderr}`);
-  console.log(`notebooks: installed Jupyter kernel '${KERNEL_NAME}' (starts tslab in ${ROOT})`);
-}
-
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  ename?: string;
-  evalue?: string;
-  traceback?: string[];
-}
-interface Cell {
-  cell_type: string;
-  source: string | string[];
-  metadata?: { tags?: string[] };
-  outputs?: Output[];
-}
-
-const text = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join('') : (s ?? ''));
-// eslint-disable-next-line no-control-regex
-const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
-
-/** Problems with one executed notebook: errors, stderr, and code cells that came back empty. */
-function notebookProblems(nb: { cells: Cell[] }): string[] {
-  const problems: string[] = [];
-  let codeIndex = 0;
-  for (const cell of nb.cells) {
-    if (cell.cell_type !== 'code') continue;
-    codeIndex++;
-    const src = text(cell.source).trim();
-    if (!src) continue;
-    const tags = cell.metadata?.tags ?? [];
-    const where = `code cell ${codeIndex} (${src.split('\n')[0].slice(0, 60)})`;
-    const outputs = cell.outputs ?? [];
-    for (const o of outputs) {
-      if (o.output_type === 'error') {
-        problems.push(`${where}: ${o.ename}: ${o.evalue}\n${plain((o.traceback ?? []).join('\n')).slice(0, 2000)}`);
-      } else if (o.output_type === 'stream' && o.name === 'stderr' && !tags.includes('allow-stderr')) {
-        problems.push(`${where} wrote to stderr:\n${plain(text(o.text)).slice(0, 2000)}`);
-      }
-    }
-    if (outputs.length === 0 && !tags.includes('no-output')) {
-      problems.push(`${where} produced no output (tslab skips the cells after a failing one; tag a cell 'no-output' if that is intended)`);
-    }
-  }
-  return problems;
+/** The notebook a script builds, and the committed one's problems of sync with it. */
+function built(script: string, kernel: KernelName): { nb: Notebook; ipynb: string; sync: string[]; hazards: string[] } {
+  const cells = parseScript(readFileSync(join(NOTEBOOK_DIR, script), 'utf8'), `notebooks/${script}`);
+  const nb = buildNotebook(cells, kernel);
+  const ipynb = script.replace(/\.ts$/, '.ipynb');
+  const path = join(NOTEBOOK_DIR, ipynb);
+  const sync = existsSync(path) ? syncProblems(readNotebook(path), nb) : ['the .ipynb does not exist'];
+  return { nb, ipynb, sync, hazards: shorthandHazards(cells) };
 }
 
 function main(): number {
   const opts = parseArgs(process.argv.slice(2));
+  const scripts = notebookScripts(opts.filters);
+  if (scripts.length === 0) throw new Error(`notebooks: no paired script in ${NOTEBOOK_DIR} matches ${opts.filters.join(', ') || 'NN-*.ts'}`);
+
+  if (opts.syncOnly) {
+    // Rebuild the cells from the scripts; keep the outputs of cells whose source did not change.
+    for (const script of scripts) {
+      const { nb, ipynb, sync, hazards } = built(script, 'tslab');
+      for (const h of hazards) console.warn(`notebooks: ${script}: ${h}`);
+      if (sync.length === 0) continue;
+      const path = join(NOTEBOOK_DIR, ipynb);
+      if (existsSync(path)) {
+        const old = readNotebook(path);
+        const outputs = new Map(old.cells.filter((c) => c.cell_type === 'code').map((c) => [JSON.stringify(c.source), c]));
+        for (const c of nb.cells) {
+          const prev = c.cell_type === 'code' ? outputs.get(JSON.stringify(c.source)) : undefined;
+          if (prev) [c.outputs, c.execution_count] = [prev.outputs, prev.execution_count];
+        }
+      }
+      writeNotebook(path, nb);
+      console.log(`notebooks: rebuilt ${ipynb} from ${script} (${sync.join('; ')})`);
+    }
+    return 0;
+  }
+
   checkJupyter(opts.python);
-  installKernel(opts.python);
+  for (const k of opts.kernels) {
+    if (installKernel(opts.python, k)) console.log(`notebooks: installed Jupyter kernel '${KERNELS[k].name}' (starts ${k} in ${ROOT})`);
+  }
   if (opts.installOnly) return 0;
 
-  const srcDir = join(ROOT, 'notebooks');
-  const names = readdirSync(srcDir)
-    .filter((f) => f.endsWith('.ipynb'))
-    .filter((f) => opts.filters.length === 0 || opts.filters.some((p) => f.includes(p)))
-    .sort();
-  if (names.length === 0) throw new Error(`notebooks: no notebook in ${srcDir} matches ${opts.filters.join(', ') || '*'}`);
-  mkdirSync(opts.out, { recursive: true });
-
-  const timings: { notebook: string; seconds: number; ok: boolean }[] = [];
+  const timings: { notebook: string; kernel: KernelName; seconds: number; ok: boolean }[] = [];
   const failed: string[] = [];
-  for (const name of names) {
-    console.log(`notebooks: executing ${name} ...`);
-    const outPath = join(opts.out, name);
-    rmSync(outPath, { force: true });
-    const t0 = performance.now();
-    const r = run(opts.python, [
-      '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
-      `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
-      `--ExecutePreprocessor.timeout=${opts.timeout}`,
-      // Per-cell timestamps would make every re-run a diff of the committed notebooks.
-      '--ExecutePreprocessor.record_timing=False',
-      '--output-dir', opts.out, join(srcDir, name),
-    ]);
-    const seconds = (performance.now() - t0) / 1000;
-    let problems: string[];
-    if (r.status !== 0 || !existsSync(outPath)) problems = [`jupyter nbconvert exited with status ${r.status}`];
-    else problems = notebookProblems(JSON.parse(readFileSync(outPath, 'utf8')) as { cells: Cell[] });
-    timings.push({ notebook: name, seconds: Math.round(seconds * 10) / 10, ok: problems.length === 0 });
-    if (problems.length > 0) {
-      failed.push(name);
-      console.error(`notebooks: ${name} FAILED after ${seconds.toFixed(1)} s:\n  - ${problems.join('\n  - ')}`);
-      continue;
+  const facts = new Map<string, Map<KernelName, string[]>>();
+  for (const script of scripts) {
+    for (const kernel of opts.kernels) {
+      const { nb, ipynb, sync, hazards } = built(script, kernel);
+      const dir = join(opts.out, kernel);
+      mkdirSync(dir, { recursive: true });
+      const outPath = join(dir, ipynb);
+      writeNotebook(outPath, nb);
+      console.log(`notebooks: executing ${ipynb} under ${kernel} ...`);
+      const r = executeNotebook(opts.python, kernel, outPath, opts.timeout);
+      const executed = readNotebook(outPath);
+      numberExecutedCells(executed);
+      writeNotebook(outPath, executed);
+      const problems = r.status !== 0 ? [`jupyter nbconvert exited with status ${r.status}`] : notebookProblems(executed);
+      problems.push(...hazards.map((h) => `notebooks/${script}: ${h}`));
+      if (!opts.update && sync.length > 0) problems.push(`notebooks/${ipynb} is out of sync with notebooks/${script} (${sync.join('; ')}): run \`npm run notebooks -- --update ${script.slice(0, 2)}\``);
+      timings.push({ notebook: ipynb, kernel, seconds: Math.round(r.seconds * 10) / 10, ok: problems.length === 0 });
+      if (!facts.has(ipynb)) facts.set(ipynb, new Map());
+      facts.get(ipynb)!.set(kernel, checkedFacts(executed));
+      if (problems.length > 0) {
+        failed.push(`${ipynb} (${kernel})`);
+        console.error(`notebooks: ${ipynb} FAILED under ${kernel} after ${r.seconds.toFixed(1)} s:\n  - ${problems.join('\n  - ')}`);
+        continue;
+      }
+      console.log(`notebooks: ${ipynb} ok under ${kernel} in ${r.seconds.toFixed(1)} s (${checkedFacts(executed).length} facts checked)`);
+      // The committed copy comes from the first kernel asked for (tslab with --kernel all).
+      if (opts.update && kernel === opts.kernels[0]) writeNotebook(join(NOTEBOOK_DIR, ipynb), executed);
     }
-    console.log(`notebooks: ${name} ok in ${seconds.toFixed(1)} s`);
-    if (opts.update) copyFileSync(outPath, join(srcDir, basename(outPath)));
   }
+
+  // The same notebook must establish the same facts, with the same values, under every kernel.
+  if (opts.kernels.length > 1) {
+    for (const [ipynb, byKernel] of facts) {
+      const [first, ...rest] = opts.kernels;
+      for (const k of rest) {
+        const a = byKernel.get(first) ?? [];
+        const b = byKernel.get(k) ?? [];
+        const i = a.findIndex((line, j) => line !== b[j]);
+        if (a.length !== b.length || i >= 0) {
+          failed.push(`${ipynb} (${first} vs ${k})`);
+          const at = i >= 0 ? i : Math.min(a.length, b.length);
+          console.error(`notebooks: ${ipynb}: checked facts differ between ${first} and ${k} at fact ${at + 1}:\n  ${first}: ${a[at] ?? '(none)'}\n  ${k}: ${b[at] ?? '(none)'}`);
+        }
+      }
+    }
+  }
+
+  mkdirSync(opts.out, { recursive: true });
   writeFileSync(join(opts.out, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
-  console.log('\n| notebook | seconds | result |\n| --- | --- | --- |');
-  for (const t of timings) console.log(`| ${t.notebook} | ${t.seconds} | ${t.ok ? 'ok' : 'FAILED'} |`);
-  if (opts.update) console.log(`\nnotebooks: wrote ${timings.filter((t) => t.ok).length} executed notebook(s) back to notebooks/`);
+  console.log('\n| notebook | kernel | seconds | result |\n| --- | --- | --- | --- |');
+  for (const t of timings) console.log(`| ${t.notebook} | ${t.kernel} | ${t.seconds} | ${t.ok ? 'ok' : 'FAILED'} |`);
+  if (opts.update) console.log(`\nnotebooks: wrote the executed notebooks that passed under ${opts.kernels[0]} back to notebooks/`);
   if (failed.length > 0) {
-    console.error(`\nnotebooks: ${failed.length} notebook(s) failed: ${failed.join(', ')} (executed copies in ${opts.out})`);
+    console.error(`\nnotebooks: ${failed.length} failure(s): ${failed.join(', ')} (executed copies in ${opts.out})`);
     return 1;
   }
   return 0;

@@ -75,7 +75,7 @@ describe('extractPredictionAnswer', () => {
   it.each([
     ['blah \\boxed{4} blah', '4', 'boxed'],
     ['So the final answer is $\\frac{3}{5}$', '$\\frac{3}{5}$', 'answer-phrase'],
-    ['Answer: 12 apples\nmore text', '12 apples', 'answer-phrase'],
+    ['Answer: 12 apples\nmore text', '12', 'answer-phrase'],
     ['\\frac{1}{2}', '\\frac{1}{2}', 'bare'],
     ['we find \\(x=4\\) and then \\[y = 9\\] done', 'y = 9', 'math-span'],
     ['there were 3 cats and 1,250 dogs', '1,250', 'last-number'],

@@ -66,7 +66,9 @@ const CASES: Case[] = [
   ['\\boxed{x=-2 \\text{ or } x=1}', '1,-2', true, 'solutions with "or" and prefixes'],
   ['\\boxed{\\{1, 2\\}}', '2, 1', true, 'set vs list'],
   ['\\boxed{142}', '142.0', true, 'AMC float gold'],
-  ['\\boxed{(1,2)}', '1, 2', false, 'a tuple is not a list of solutions'],
+  ['\\boxed{(1,2)}', '1, 2', true, 'a round-bracket tuple equals the bare list in the same order'],
+  ['\\boxed{(1,2)}', '2, 1', false, 'a tuple against a bare list keeps its order'],
+  ['\\boxed{[1,2]}', '1, 2', false, 'an interval is not a list'],
   ['\\boxed{1,1,2}', '1,2', false, 'lists compare as multisets'],
 
   // Structures.
@@ -101,12 +103,16 @@ const CASES: Case[] = [
   ['\\boxed{2^{1009}}', '2 \\cdot 2^{1008}', true, 'large power'],
 
   // Must NOT be equal.
-  ['\\boxed{0.33}', '\\frac{1}{3}', false, '\\frac13 vs 0.33'],
-  ['\\boxed{0.33333}', '\\frac{1}{3}', false, 'five digits is not within 1e-6 relative'],
+  ['\\boxed{0.33}', '\\frac{1}{3}', true, '0.33 is \\frac13 rounded to the two places shown'],
+  ['\\boxed{0.33333}', '\\frac{1}{3}', true, '0.33333 is \\frac13 rounded to the five places shown'],
+  ['\\boxed{0.3}', '\\frac{1}{3}', false, 'one decimal place is too few to read as a rounding'],
+  ['\\boxed{0.34}', '\\frac{1}{3}', false, '0.34 is not \\frac13 rounded'],
   ['\\boxed{4}', 'x=3', false, 'x=3 vs 4'],
   ['\\boxed{(2,1)}', '(1,2)', false, 'ordered tuple reversed'],
   ['\\boxed{2}', '\\sqrt{2}', false, '\\sqrt{2} vs 2'],
-  ['\\boxed{3.14}', '\\pi', false, '\\pi vs 3.14'],
+  ['\\boxed{3.14}', '\\pi', true, '3.14 is \\pi rounded to two places'],
+  ['\\boxed{3.15}', '\\pi', false, '3.15 is not \\pi rounded'],
+  ['\\boxed{3.1}', '\\pi', false, 'one decimal place is too few to read as a rounding'],
   ['\\boxed{\\frac{\\pi}{2}}', '90^\\circ', false, 'degrees are not converted'],
   ['\\boxed{x^2+1}', 'x^2-1', false, 'different polynomials'],
   ['\\boxed{143}', '142.0', false, 'different AMC answer'],

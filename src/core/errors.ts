@@ -62,3 +62,19 @@ export function checkVector(argument: string, v: ArrayLike<number>, length?: num
     if (!Number.isFinite(v[i])) fail(argument, `[${i}] must be finite, got ${String(v[i])}`);
   }
 }
+
+/**
+ * A package the toolkit depends on could not be loaded: a broken installation or an
+ * environment the package does not support, never a bad input. It is thrown rather than
+ * worked around, because a fallback would silently change results (a verifier without its
+ * parser grades right answers wrong).
+ */
+export class AnytimeDependencyError extends Error {
+  /** The package that could not be loaded, e.g. `@cortex-js/compute-engine`. */
+  readonly dependency: string;
+  constructor(dependency: string, environment: string, reason: string) {
+    super(`${dependency} could not be loaded in ${environment}: ${reason}`);
+    this.name = 'AnytimeDependencyError';
+    this.dependency = dependency;
+  }
+}

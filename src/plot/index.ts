@@ -1,4 +1,4 @@
-/** SVG plots from plain data (vega-lite + vega, headless). */
+/** SVG plots from plain data (vega-lite + vega, headless), and PNG from SVG. */
 export { renderVegaLiteSvg } from './render.js';
 export { lineChartSpec, lineChartSvg } from './line.js';
 export type { LineChartInput, LinePoint, LineSeries } from './line.js';
@@ -7,3 +7,5 @@ export type { BarChartInput, BarSeries, BarValue } from './bar.js';
 export { runColor, runColors } from './colors.js';
 export { scatterChartSpec, scatterChartSvg } from './scatter.js';
 export type { ScatterChartInput, ScatterPoint } from './scatter.js';
+export { svgToPng } from './png.js';
+export type { PngOptions } from './png.js';

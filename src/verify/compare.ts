@@ -1,12 +1,22 @@
 /**
- * Equality of two normalised answers: structure first (lists, tuples, intervals,
- * matrices, equations, inequalities), then scalar equality by string, number,
- * sampled numeric evaluation and finally the compute-engine.
+ * Equality of a normalised prediction with a normalised gold answer: structure first
+ * (lists, tuples, intervals, matrices, equations, inequalities, ratios, labelled values),
+ * then sets of reals by membership and matrix arithmetic, then scalar equality by string,
+ * number, rounding, sampled numeric evaluation and finally the compute-engine.
+ *
+ * The order of the arguments matters in one way only: a prediction that states its value
+ * in an equation (`y = 2+3 = 5`, `a+b = 7`) is read as that value against a gold that is
+ * not a relation, while a gold equation (`2x+z = 1`) is only read as its value when its
+ * left side is a label (`x = 1`, `(a,b) = (4,1)`), so `1` does not answer `2x+z = 1`.
  */
 import { answerKey } from './normalize.js';
-import { parseAnswer, isName, type Answer, type RelOp } from './structure.js';
-import { EvalUnsupported, sampleEqual, sampleProportional, type MathJson } from './evaluate.js';
+import { parseAnswer, isName, isLabel, type Answer, type RelOp } from './structure.js';
+import { EvalUnsupported, closeEnough, isReal, sampleEqual, sampleProportional, type Complex, type MathJson } from './evaluate.js';
 import { engineEqual, parseLatex, MAX_ENGINE_INPUT } from './symbolic.js';
+import { constantValue, decimalCommaReading, decimalPlaces, isRoundingOf, MIN_ROUNDING_DECIMALS, plainNumber } from './numbers.js';
+import { compareRealSets, isSetNotation, realSetOf } from './sets.js';
+import { compareMatrixExpressions, hasMatrix } from './matrix.js';
+
 
 /** Per-call state: the deadline and which methods decided equalities. */
 export interface CompareContext {
@@ -35,13 +45,33 @@ function outOfTime(ctx: CompareContext): boolean {
   return ctx.timedOut;
 }
 
-/** Compares two normalised answers (strings), structure-aware. */
-export function equalAnswers(a: string, b: string, ctx: CompareContext): boolean {
-  if (ctx.stringShortcut && answerKey(a) === answerKey(b)) {
+/**
+ * Runs one way of deciding equality; when it fails, the methods it recorded on the way
+ * (a list item that matched before another did not) are forgotten, so the reason names
+ * only what decided.
+ */
+function attempt(ctx: CompareContext, decide: () => boolean): boolean {
+  const before = [...ctx.methods];
+  if (decide()) return true;
+  ctx.methods = new Set(before);
+  return false;
+}
+
+/** Compares a normalised prediction with a normalised gold, structure-aware. */
+export function equalAnswers(pred: string, gold: string, ctx: CompareContext): boolean {
+  if (ctx.stringShortcut && answerKey(pred) === answerKey(gold)) {
     ctx.methods.add('string');
     return true;
   }
-  return equalStructures(parseAnswer(a), parseAnswer(b), ctx);
+  const p = parseAnswer(pred);
+  const g = parseAnswer(gold);
+  if (attempt(ctx, () => equalStructures(p, g, ctx))) return true;
+  // `3,75` is also the decimal 3.75 when the other side is one number (see numbers.ts).
+  const pr = decimalCommaReading(pred);
+  if (pr !== null && isSingleValue(g) && attempt(ctx, () => ctx.methods.add('decimal-comma') && equalScalars(pr, gold, ctx))) return true;
+  const gr = decimalCommaReading(gold);
+  if (gr !== null && isSingleValue(p) && attempt(ctx, () => ctx.methods.add('decimal-comma') && equalScalars(pred, gr, ctx))) return true;
+  return false;
 }
 
 function unwrapSingle(x: Answer): Answer {
@@ -49,72 +79,172 @@ function unwrapSingle(x: Answer): Answer {
   return x;
 }
 
-/** `name = rhs` with a bare name on the left: the right-hand side as an answer. */
-function namedValue(x: Answer): Answer | null {
-  if (x.kind === 'relation' && x.ops.length === 1 && x.ops[0] === '=' && isName(x.parts[0])) {
-    return parseAnswer(x.parts[1]);
-  }
-  if (x.kind === 'element' && isName(x.name)) return x.set;
-  return null;
+const isSingleValue = (x: Answer) => unwrapSingle(x).kind === 'scalar';
+const isRelLike = (x: Answer) => x.kind === 'relation' || x.kind === 'element';
+type Relation = Extract<Answer, { kind: 'relation' }>;
+
+/** `a = b = …` (also with `\approx`): an equation or a chain of them. */
+function isEquation(x: Answer): x is Relation {
+  return x.kind === 'relation' && x.ops.every((op) => op === '=');
 }
 
-export function equalStructures(a: Answer, b: Answer, ctx: CompareContext): boolean {
-  a = unwrapSingle(a);
-  b = unwrapSingle(b);
+/** An equation whose left side is a label (`x = 3`, `PQ = 6`, `(a,b) = (4,1)`). */
+function isAssignment(x: Answer): x is Relation {
+  return isEquation(x) && isLabel(x.parts[0]);
+}
+
+/**
+ * The value an equation states: its last right-hand side (`y = 2+3 = 5` → `5`), or the
+ * exact value before the first `\approx` (`y = \frac23 \approx 0.67` → `\frac23`; in
+ * `x \approx 11` the approximation is all there is). Null when the chain states no value
+ * consistently: a part before it does not parse (`+ = 0`), or a constant part differs from
+ * a constant value (`7 = 1`, `5+5+1 = 12`), so garbage and false equations state nothing.
+ */
+function statedValueText(r: Relation): string | null {
+  const firstValue = isLabel(r.parts[0]) ? 1 : 0;
+  const idx = r.approxAt >= firstValue ? r.approxAt : r.parts.length - 1;
+  const value = r.parts[idx];
+  const v = constantValue(value);
+  for (let k = firstValue; k < idx; k++) {
+    if (parseLatex(r.parts[k]) === null) return null;
+    const c = constantValue(r.parts[k]);
+    if (c !== null && v !== null && !sameConstant(r.parts[k], c, value, v)) return null;
+  }
+  return value;
+}
+
+/**
+ * Two constant sides of a chain agree: equal within 1e-6 (relative), or one is a decimal
+ * that rounds the other (`\frac{10}{7} = 1.43`, written with `=` for `\approx`).
+ */
+function sameConstant(aText: string, a: Complex, bText: string, b: Complex): boolean {
+  if (closeEnough(a, b, 1e-6)) return true;
+  return isReal(a) && isReal(b) && (isRoundingOf(bText.trim(), a[0]) || isRoundingOf(aText.trim(), b[0]));
+}
+
+/** The stated value of an equation as an answer, or null (see {@link statedValueText}). */
+function statedValue(r: Relation): Answer | null {
+  const text = statedValueText(r);
+  return text === null ? null : parseAnswer(text);
+}
+
+/** Structural equality of a prediction `p` with a gold `g` (see the module notes for roles). */
+export function equalStructures(p: Answer, g: Answer, ctx: CompareContext): boolean {
+  p = unwrapSingle(p);
+  g = unwrapSingle(g);
   if (outOfTime(ctx)) return false;
 
-  // Variable prefixes: `x = 3` vs `3`, `x \in [1,2]` vs `[1,2]`.
-  const isRelLike = (x: Answer) => x.kind === 'relation' || x.kind === 'element';
-  if (isRelLike(a) !== isRelLike(b)) {
-    const va = namedValue(a);
-    const vb = namedValue(b);
-    if (va && !isRelLike(b)) return equalStructures(va, b, ctx);
-    if (vb && !isRelLike(a)) return equalStructures(a, vb, ctx);
+  // Values stated in equations and labelled values.
+  if (isEquation(p) && !isRelLike(g)) {
+    const value = statedValue(p);
+    return value !== null && equalStructures(value, g, ctx);
+  }
+  if (isAssignment(g) && !isRelLike(p)) {
+    const value = statedValue(g);
+    return value !== null && equalStructures(p, value, ctx);
+  }
+  if (p.kind === 'element' && isLabel(p.name) && !isRelLike(g)) return equalStructures(p.set, g, ctx);
+  if (g.kind === 'element' && isLabel(g.name) && !isRelLike(p)) return equalStructures(p, g.set, ctx);
+
+  if (attempt(ctx, () => sameShape(p, g, ctx))) return true;
+  if ((isSetNotation(p) || isSetNotation(g)) && attempt(ctx, () => sameRealSet(p, g, ctx))) return true;
+  if (isMatrixLike(p) && isMatrixLike(g) && (p.kind !== 'matrix' || g.kind !== 'matrix')) {
+    if (compareMatrixExpressions(textOf(p), textOf(g), ctx.relTol) === 'equal') {
+      ctx.methods.add('matrix-arithmetic');
+      return true;
+    }
+  }
+  return false;
+}
+
+function isMatrixLike(x: Answer): x is Extract<Answer, { kind: 'matrix' | 'scalar' }> {
+  return x.kind === 'matrix' || (x.kind === 'scalar' && hasMatrix(x.text));
+}
+const textOf = (x: Extract<Answer, { kind: 'matrix' | 'scalar' }>) => x.text;
+
+function sameRealSet(p: Answer, g: Answer, ctx: CompareContext): boolean {
+  const a = realSetOf(p);
+  const b = a === null ? null : realSetOf(g);
+  if (a === null || b === null || compareRealSets(a, b, () => outOfTime(ctx)) !== 'equal') return false;
+  ctx.methods.add('set-membership');
+  return true;
+}
+
+/** A round-bracket tuple against a bare list: the list read in order (`(1,3)` = `1, 3`, `(12,5)` = `m = 12, n = 5`). */
+const isPoint = (x: Answer): x is Extract<Answer, { kind: 'tuple' }> => x.kind === 'tuple' && x.open === '(' && x.close === ')';
+
+function sameShape(p: Answer, g: Answer, ctx: CompareContext): boolean {
+  if (isRelLike(p) !== isRelLike(g)) {
     // An inequality against an interval.
-    const ia = a.kind === 'relation' ? inequalityAsInterval(a) : null;
-    const ib = b.kind === 'relation' ? inequalityAsInterval(b) : null;
-    if (ia) return equalStructures(ia, b, ctx);
-    if (ib) return equalStructures(a, ib, ctx);
+    const ip = p.kind === 'relation' ? inequalityAsInterval(p) : null;
+    const ig = g.kind === 'relation' ? inequalityAsInterval(g) : null;
+    if (ip) return equalStructures(ip, g, ctx);
+    if (ig) return equalStructures(p, ig, ctx);
     return false;
   }
-
   // `a \le x \le b` against `x \in [a, b]`.
-  if (a.kind === 'element' && b.kind === 'relation') return equalStructures(b, a, ctx);
-  if (a.kind === 'relation' && b.kind === 'element') {
-    const interval = inequalityAsInterval(a);
-    const middle = a.parts.length === 3 ? a.parts[1] : isName(a.parts[0]) ? a.parts[0] : a.parts[1];
-    return interval !== null && answerKey(middle) === answerKey(b.name) && equalStructures(interval, b.set, ctx);
-  }
+  if (p.kind === 'relation' && g.kind === 'element') return inequalityInSet(p, g, ctx);
+  if (p.kind === 'element' && g.kind === 'relation') return inequalityInSet(g, p, ctx);
 
-  switch (a.kind) {
+  switch (p.kind) {
     case 'scalar':
-      return b.kind === 'scalar' && equalScalars(a.text, b.text, ctx);
+      if (g.kind === 'ratio') return g.parts.length === 2 && equalScalars(p.text, ratioValue(g), ctx);
+      return g.kind === 'scalar' && equalScalars(p.text, g.text, ctx);
     case 'list':
     case 'set':
-      if (b.kind !== 'list' && b.kind !== 'set') return false;
-      return unorderedEqual(a.items, b.items, ctx);
+      if (g.kind === 'list' || g.kind === 'set') return unorderedEqual(p.items, g.items, ctx);
+      return p.kind === 'list' && isPoint(g) && orderedEqual(p.items, g.items, ctx);
     case 'union':
-      return b.kind === 'union' && unorderedEqual(a.items, b.items, ctx);
+      return g.kind === 'union' && unorderedEqual(p.items, g.items, ctx);
     case 'tuple':
-      if (b.kind === 'tuple') {
-        return a.open === b.open && a.close === b.close && orderedEqual(a.items, b.items, ctx);
-      }
-      if (b.kind === 'matrix') return vectorEqualsMatrix(a, b, ctx);
-      return false;
+      if (g.kind === 'tuple') return p.open === g.open && p.close === g.close && orderedEqual(p.items, g.items, ctx);
+      if (g.kind === 'matrix') return vectorEqualsMatrix(p, g, ctx);
+      return g.kind === 'list' && isPoint(p) && orderedEqual(p.items, g.items, ctx);
     case 'matrix':
-      if (b.kind === 'tuple') return vectorEqualsMatrix(b, a, ctx);
-      if (b.kind !== 'matrix' || a.rows.length !== b.rows.length) return false;
+      if (g.kind === 'tuple') return vectorEqualsMatrix(g, p, ctx);
+      if (g.kind !== 'matrix' || p.rows.length !== g.rows.length) return false;
       {
-        // A local: TypeScript 5.0 (tslab) drops the narrowing of `b` inside the callback.
-        const bRows = b.rows;
-        return a.rows.every((row, r) => orderedEqual(row, bRows[r], ctx));
+        // A local: TypeScript 5.0 (tslab) drops the narrowing of `g` inside the callback.
+        const gRows = g.rows;
+        return p.rows.every((row, r) => orderedEqual(row, gRows[r], ctx));
       }
     case 'element':
-      if (b.kind !== 'element') return false;
-      return answerKey(a.name) === answerKey(b.name) && equalStructures(a.set, b.set, ctx);
+      return g.kind === 'element' && answerKey(p.name) === answerKey(g.name) && equalStructures(p.set, g.set, ctx);
     case 'relation':
-      return b.kind === 'relation' && equalRelations(a, b, ctx);
+      return g.kind === 'relation' && equalRelations(p, g, ctx);
+    case 'ratio':
+      if (g.kind === 'ratio') return equalRatios(p.parts, g.parts, ctx);
+      return g.kind === 'scalar' && p.parts.length === 2 && equalScalars(ratioValue(p), g.text, ctx);
   }
+}
+
+const ratioValue = (r: Extract<Answer, { kind: 'ratio' }>) => `\\frac{${r.parts[0]}}{${r.parts[1]}}`;
+
+/** `a:b:c` = `d:e:f` when the parts are proportional (`3:8` = `6:16`), or equal part by part. */
+function equalRatios(a: string[], b: string[], ctx: CompareContext): boolean {
+  if (a.length !== b.length) return false;
+  const va = a.map(constantValue);
+  const vb = b.map(constantValue);
+  if (va.every((v) => v !== null) && vb.every((v) => v !== null)) {
+    const x = va as [number, number][];
+    const y = vb as [number, number][];
+    for (let i = 0; i < x.length; i++) {
+      for (let j = i + 1; j < x.length; j++) {
+        const lhs: [number, number] = [x[i][0] * y[j][0] - x[i][1] * y[j][1], x[i][0] * y[j][1] + x[i][1] * y[j][0]];
+        const rhs: [number, number] = [x[j][0] * y[i][0] - x[j][1] * y[i][1], x[j][0] * y[i][1] + x[j][1] * y[i][0]];
+        if (!closeEnough(lhs, rhs, ctx.relTol)) return false;
+      }
+    }
+    ctx.methods.add('ratio');
+    return true;
+  }
+  return a.every((part, k) => equalScalars(part, b[k], ctx));
+}
+
+function inequalityInSet(r: Relation, e: Extract<Answer, { kind: 'element' }>, ctx: CompareContext): boolean {
+  const interval = inequalityAsInterval(r);
+  const middle = r.parts.length === 3 ? r.parts[1] : isName(r.parts[0]) ? r.parts[0] : r.parts[1];
+  return interval !== null && answerKey(middle) === answerKey(e.name) && equalStructures(interval, e.set, ctx);
 }
 
 function orderedEqual(xs: Answer[], ys: Answer[], ctx: CompareContext): boolean {
@@ -132,7 +262,7 @@ function unorderedEqual(xs: Answer[], ys: Answer[], ctx: CompareContext): boolea
     const key = i * n + j;
     let v = memo.get(key);
     if (v === undefined) {
-      v = equalStructures(xs[i], ys[j], ctx);
+      v = attempt(ctx, () => equalStructures(xs[i], ys[j], ctx));
       memo.set(key, v);
     }
     return v;
@@ -174,7 +304,7 @@ const isGreater = (op: RelOp) => op === '>' || op === '\\ge';
  * A one-variable inequality as an interval tuple: `x > 2` → `(2, \infty)`,
  * `x \le 5` → `(-\infty, 5]`, `2 < x \le 5` → `(2, 5]`. Null for anything else.
  */
-export function inequalityAsInterval(r: Extract<Answer, { kind: 'relation' }>): Answer | null {
+export function inequalityAsInterval(r: Relation): Answer | null {
   const scalar = (text: string): Answer => ({ kind: 'scalar', text });
   const interval = (lo: string, loClosed: boolean, hi: string, hiClosed: boolean): Answer => ({
     kind: 'tuple',
@@ -203,24 +333,32 @@ export function inequalityAsInterval(r: Extract<Answer, { kind: 'relation' }>): 
 }
 
 /** Normal form `lesser op greater` with op in {<, ≤, =, ≠}. */
-function orient(r: Extract<Answer, { kind: 'relation' }>): { ops: RelOp[]; parts: string[] } {
+function orient(r: { ops: RelOp[]; parts: string[] }): { ops: RelOp[]; parts: string[] } {
   if (r.ops.every((op) => isGreater(op))) return { ops: [...r.ops].reverse().map((op) => FLIP[op]), parts: [...r.parts].reverse() };
   return { ops: r.ops, parts: r.parts };
 }
 
-function equalRelations(a: Extract<Answer, { kind: 'relation' }>, b: Extract<Answer, { kind: 'relation' }>, ctx: CompareContext): boolean {
-  // Same name on the left of `=`: compare the right-hand sides structurally
-  // (`f(n) = n` vs `f(n)=n`, `x = 1, 2` style values).
-  const va = namedValue(a);
-  const vb = namedValue(b);
-  if (va && vb && answerKey(a.parts[0]) === answerKey(b.parts[0]) && equalStructures(va, vb, ctx)) return true;
+/** An equation chain as `first = stated value` (`x = 5+5+1 = 11` → `x = 11`); other relations as they are. */
+function truncateChain(r: Relation): { ops: RelOp[]; parts: string[] } {
+  if (!isEquation(r) || r.parts.length === 2) return r;
+  return { ops: ['='], parts: [r.parts[0], statedValueText(r) ?? r.parts[r.parts.length - 1]] };
+}
+
+function equalRelations(a: Relation, b: Relation, ctx: CompareContext): boolean {
+  // Same label on the left of `=`: compare the values (`x = 11` vs `x = 5+5+1 = 11`,
+  // `f(n) = n` vs `f(n)=n`).
+  if (isAssignment(a) && isAssignment(b) && answerKey(a.parts[0]) === answerKey(b.parts[0])) {
+    const va = statedValue(a);
+    const vb = statedValue(b);
+    if (va !== null && vb !== null) return equalStructures(va, vb, ctx);
+  }
 
   const ia = inequalityAsInterval(a);
   const ib = inequalityAsInterval(b);
   if (ia && ib) return equalStructures(ia, ib, ctx);
 
-  const oa = orient(a);
-  const ob = orient(b);
+  const oa = orient(truncateChain(a));
+  const ob = orient(truncateChain(b));
   if (oa.ops.length !== ob.ops.length || oa.ops.some((op, k) => op !== ob.ops[k])) {
     // `y = 2x + 1` vs `2x + 1 = y` have the same op; differing ops can still be the
     // same single relation written mirrored, handled by orient(); otherwise different.
@@ -256,32 +394,46 @@ function equalRelations(a: Extract<Answer, { kind: 'relation' }>, b: Extract<Ans
   return oa.parts.every((p, k) => equalScalars(p, ob.parts[k], ctx));
 }
 
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
-const SCI_NUMBER = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*(?:\{\s*([+-]?\d+)\s*\}|([+-]?\d))$/;
-const POWER_OF_TEN = /^10\s*\^\s*(?:\{\s*([+-]?\d+)\s*\}|([+-]?\d))$/;
-
-/** A plain decimal or scientific-notation number, else null. */
-export function plainNumber(s: string): number | null {
-  const t = s.trim();
-  if (PLAIN_NUMBER.test(t)) return Number(t);
-  let m = SCI_NUMBER.exec(t);
-  if (m) return Number(m[1]) * Math.pow(10, Number(m[2] ?? m[3]));
-  m = POWER_OF_TEN.exec(t);
-  if (m) return Math.pow(10, Number(m[1] ?? m[2]));
-  return null;
-}
-
 function infinitySign(key: string): number {
   if (key === '\\infty') return 1;
   if (key === '-\\infty') return -1;
   return 0;
 }
 
+const PLAIN_WORD = /^[A-Za-z ]+$/;
+/** Short words that are text answers, never products of letters (`no` ≠ `on`). */
+const SHORT_WORDS = new Set(['no', 'on', 'yes', 'odd', 'even', 'none', 'all', 'true', 'false', 'not', 'and', 'or', 'any', 'some']);
+
+/**
+ * Two short letter strings with the same letters are one product written in another
+ * order (`ab` = `ba`, `xyz` = `zyx`); longer letter strings are words and compare as
+ * strings (`east` ≠ `west`).
+ */
+function commutedLetters(a: string, b: string): boolean {
+  if (!/^[A-Za-z]{2,4}$/.test(a) || !/^[A-Za-z]{2,4}$/.test(b)) return false;
+  if (SHORT_WORDS.has(a.toLowerCase()) || SHORT_WORDS.has(b.toLowerCase())) return false;
+  return [...a].sort().join('') === [...b].sort().join('');
+}
+
+/**
+ * A decimal with at least two places against an exact value (not a plain number): equal
+ * when the value rounds to it (`0.67` = `\frac23`, `1.4286` = `\frac{10}{7}`). Two
+ * decimals compare by value only (`2.45` ≠ `2.5`).
+ */
+function roundedEqual(a: string, b: string, na: number | null, nb: number | null): boolean {
+  if ((na === null) === (nb === null)) return false;
+  const literal = na !== null ? a : b;
+  const exact = na !== null ? b : a;
+  if (decimalPlaces(literal) < MIN_ROUNDING_DECIMALS) return false;
+  const v = constantValue(exact);
+  return v !== null && isReal(v) && isRoundingOf(literal, v[0]);
+}
+
 /** Equality of two single expressions. */
 export function equalScalars(a: string, b: string, ctx: CompareContext): boolean {
   const ka = answerKey(a);
   const kb = answerKey(b);
-  if (ka === kb && (ctx.stringShortcut || /^[A-Za-z ]+$/.test(a) || infinitySign(ka) !== 0)) {
+  if (ka === kb && (ctx.stringShortcut || PLAIN_WORD.test(a) || infinitySign(ka) !== 0)) {
     ctx.methods.add('string');
     return true;
   }
@@ -295,9 +447,17 @@ export function equalScalars(a: string, b: string, ctx: CompareContext): boolean
     if (equal) ctx.methods.add('number');
     return equal;
   }
-  // Plain words (text answers) only match as strings.
-  if (/^[A-Za-z ]+$/.test(a) && /^[A-Za-z ]+$/.test(b) && (a.length > 1 || b.length > 1)) return false;
+  // Plain words (text answers) only match as strings, short products of letters aside.
+  if (PLAIN_WORD.test(a) && PLAIN_WORD.test(b) && (a.length > 1 || b.length > 1)) {
+    if (!commutedLetters(a, b)) return false;
+    ctx.methods.add('commuted-product');
+    return true;
+  }
   if (outOfTime(ctx)) return false;
+  if (roundedEqual(a, b, na, nb)) {
+    ctx.methods.add('rounding');
+    return true;
+  }
   const ja = parseLatex(a);
   const jb = parseLatex(b);
   if (ja !== null && jb !== null) {
@@ -309,7 +469,9 @@ export function equalScalars(a: string, b: string, ctx: CompareContext): boolean
       if (!(e instanceof EvalUnsupported)) throw e;
     }
   }
-  if (!ctx.symbolic || outOfTime(ctx) || a.length > MAX_ENGINE_INPUT || b.length > MAX_ENGINE_INPUT) return false;
+  // The engine decides only what both sides parse to but doubles cannot evaluate (`2^{1009}`);
+  // what does not parse is not an answer it may call equal.
+  if (ja === null || jb === null || !ctx.symbolic || outOfTime(ctx) || a.length > MAX_ENGINE_INPUT || b.length > MAX_ENGINE_INPUT) return false;
   const r = engineEqual(a, b);
   if (r === true) ctx.methods.add('compute-engine');
   return r === true;

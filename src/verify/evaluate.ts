@@ -28,7 +28,8 @@ const div = (a: Complex, b: Complex): Complex => {
   return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d];
 };
 const abs = (a: Complex): number => Math.hypot(a[0], a[1]);
-const isReal = (a: Complex): boolean => Math.abs(a[1]) <= 1e-12 * Math.max(1, Math.abs(a[0]));
+/** Whether a complex value is real (imaginary part negligible against the real one). */
+export const isReal = (a: Complex): boolean => Math.abs(a[1]) <= 1e-12 * Math.max(1, Math.abs(a[0]));
 const exp = (a: Complex): Complex => {
   const r = Math.exp(a[0]);
   return a[1] === 0 ? [r, 0] : [r * Math.cos(a[1]), r * Math.sin(a[1])];
@@ -208,8 +209,23 @@ export function evaluate(node: MathJson, vars: ReadonlyMap<string, Complex>, dep
         return whole < 0 ? sub(C(whole), frac) : add(C(whole), frac);
       }
       let p = C(1);
-      for (let k = 0; k < args.length; k++) p = mul(p, ev(k));
+      for (let k = 0; k < args.length; k++) {
+        // `\exp(x)` parses as the symbol Exp next to its argument.
+        if (head === 'InvisibleOperator' && args[k] === 'Exp' && k + 1 < args.length) {
+          p = mul(p, exp(ev(k + 1)));
+          k++;
+          continue;
+        }
+        p = mul(p, ev(k));
+      }
       return p;
+    }
+    case 'GCD':
+    case 'LCM': {
+      const xs = args.map((_, k) => realOnly(ev(k), String(head)));
+      if (xs.length === 0 || !xs.every((x) => Number.isInteger(x))) unsupported(`${String(head)} of non-integers`);
+      const gcd = (a: number, b: number): number => (b === 0 ? Math.abs(a) : gcd(b, a % b));
+      return C(head === 'GCD' ? xs.reduce(gcd) : xs.reduce((a, b) => (a === 0 || b === 0 ? 0 : Math.abs(a * b) / gcd(a, b))));
     }
     case 'Divide':
     case 'Rational':

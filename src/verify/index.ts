@@ -4,6 +4,7 @@
  */
 export {
   extractBoxed,
+  extractBoxedGroup,
   extractFinalAnswer,
   extractPredictionAnswer,
   lastMathSpan,

@@ -10,11 +10,14 @@ const ROW_BREAK = '\u0000';
  * - math delimiters `$`, `\(`, `\)`, `\[`, `\]` removed; currency `\$`, `\dollar` removed;
  * - LaTeX thousands markers `1,\!000` joined first; then spacing `\!` and `\,` removed,
  *   `\;`, `\:`, `\ `, `~`, `\quad`, `\qquad` become spaces; newlines become spaces;
- * - `\dfrac`/`\tfrac` → `\frac`; `\left`, `\right` (and `\left.`), `\big…` sizing and
- *   `\displaystyle` removed;
+ * - `\dfrac`/`\tfrac`/`\cfrac` → `\frac`; `\left`, `\right` (and `\left.`), `\big…` sizing and
+ *   `\displaystyle` removed; a matrix environment wrapped in brackets
+ *   (`\left[\begin{array}{cc}…\end{array}\right]`) loses the brackets;
  * - degrees: `^\circ`, `^{\circ}`, `\circ`, `°`, `\degree` removed (an angle's number is
  *   kept as is: `90^\circ` equals `90`, not `\frac{\pi}{2}`);
- * - percent: `\%` and `%` removed (see verify.ts for why `10\%` equals `10` but not `0.1`);
+ * - percent: `\%`, `%` and the words `percent`, `percentage`, `pct` after a number removed
+ *   (see verify.ts for why `10\%` equals `10` but not `0.1`); currency signs `€ £ ¥`,
+ *   `\euro`, `\pounds` removed;
  * - trailing unit text: `\text{ cm}`, `\mbox{ inches}^2`, `\text{ kcal m}^{-2}` at the
  *   end of an answer that has something before it are dropped, as are trailing unit words
  *   from a fixed list (cm, inches, feet, degrees, dollars, cents, units, hours, …) after a
@@ -22,11 +25,15 @@ const ROW_BREAK = '\u0000';
  *   remaining `\text{…}`, `\mbox{…}`, `\mathrm{…}`, `\textbf{…}`, `\mathbf{…}` unwrap;
  * - `.5` → `0.5`; `\frac12` → `\frac{1}{2}`, `\frac{270}7` → `\frac{270}{7}`;
  *   `\sqrt3` → `\sqrt{3}`;
- * - a whole answer that is a number with thousands separators (`58,500`, `-1,000.5`)
- *   loses the commas; a comma list such as `1,2` or `(1,2)` is left alone;
- * - unicode `−`, `×`, `·`, `≤`, `≥`, `≠`, `π`, `∞`, `√` to LaTeX; `\leq`, `\leqslant`
- *   → `\le`; `\geq`, `\geqslant` → `\ge`; `\neq` → `\ne`; `\lt`/`\gt` → `<`/`>`;
+ * - a whole answer that is a number with thousands separators (`58,500`, `-1,000.5`,
+ *   `1 000`, `14{,}912`) loses them; a group of three digits after a leading `0` is not a
+ *   thousands group (`0,500` stays, read as a decimal comma by compare.ts); a comma list
+ *   such as `1,2` or `(1,2)` is left alone;
+ * - unicode `−`, `×`, `·`, `≤`, `≥`, `≠`, `π`, `∞`, `√` to LaTeX; `\leq`, `\leqslant`,
+ *   ASCII `<=` → `\le`; `\geq`, `\geqslant`, `>=` → `\ge`; `\neq`, `!=` → `\ne`; `\lt`/`\gt`
+ *   → `<`/`>`;
  *   `\infin`, `+\infty` → `\infty`;
+ * - `)or(` between tuples becomes a list comma, as ` or ` does;
  * - outer `{…}` unwrapped; trailing `.` removed; whitespace collapsed;
  * - a lone choice letter `(C)`, `C`, `\text{(C)}` → `C`.
  *
@@ -46,30 +53,37 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, '$1');
   s = s.replace(/\\[!,]/g, '');
   s = s.replace(/\\(?:qquad|quad)(?![a-zA-Z])|\\[;: ]|~/g, ' ');
-  s = s.replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac');
+  s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac');
   s = s.replace(/\\(?:left|right)\s*\.|\\(?:left|right)(?![a-zA-Z])/g, '');
   s = s.replace(/\\(?:big|Big|bigg|Bigg)[lrm]?(?![a-zA-Z])|\\displaystyle(?![a-zA-Z])/g, '');
   s = replaceUnicode(s);
   // Degrees and percent signs.
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|°|\\degree(?![a-zA-Z])/g, '');
   s = s.replace(/\\%|%/g, '');
-  s = s.replace(/\\text\s*\{\s*percent\s*\}/g, '');
+  s = s.replace(/\\(?:text|mbox|textrm)\s*\{\s*(?:percent(?:age)?|pct)\s*\}/g, '');
+  s = s.replace(/[€£¥]|\\(?:euro|pounds|yen)(?![a-zA-Z])/g, '');
+  // LaTeX's `{,}` thousands marker: `14{,}912`.
+  s = s.replace(/(\d)\{,\}(?=\d{3}(?!\d))/g, '$1');
   // Connectives between alternatives.
   s = s.replace(/\\(?:text|mbox|textrm|textnormal)\s*\{\s*(?:or|and)\s*\}/g, ',');
   s = stripTrailingUnitText(s);
   s = unwrapTextCommands(s);
   s = stripTrailingUnitWords(s);
-  s = s.replace(/(^|\s)(?:or|and)(?=\s)/g, '$1,');
+  s = s.replace(/(^|\s)(?:or|and)(?=\s)/g, '$1,').replace(/([)\]])\s*or\s*(?=[([])/g, '$1,');
   s = s.replace(/(^|[^\d.])\.(\d)/g, '$10.$2');
   s = fixFracAndSqrt(s);
   s = s.replace(/\\(?:leqslant|leq)(?![a-zA-Z])/g, '\\le').replace(/\\(?:geqslant|geq)(?![a-zA-Z])/g, '\\ge');
   s = s.replace(/\\neq(?![a-zA-Z])/g, '\\ne').replace(/\\lt(?![a-zA-Z])/g, '<').replace(/\\gt(?![a-zA-Z])/g, '>');
+  // ASCII relations; `5!=120` keeps its factorial (`!=` after a digit or `)` is not ≠).
+  s = s.replace(/<=/g, '\\le ').replace(/>=/g, '\\ge ').replace(/(?<![\d)!])!=/g, '\\ne ');
   s = s.replace(/\\infin(?![a-zA-Z])/g, '\\infty').replace(/\+\s*\\infty/g, '\\infty');
   s = s.replace(/\s+/g, ' ').replace(/\s+!/g, '!').trim();
   s = s.replace(/[\s.]+$/, '');
   s = unwrapOuterBraces(s);
   s = s.replace(/,\s*$/, '').trim();
-  if (/^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  if (/^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  else if (/^[+-]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
+  s = unwrapBracketedMatrix(s);
   s = s.split(ROW_BREAK).join('\\\\');
   const choice = /^\(?([A-E])\)?$/.exec(s);
   if (choice) s = choice[1];
@@ -142,7 +156,7 @@ const UNIT_WORDS = [
   'centimeters', 'centimetres', 'centimeter', 'millimeters', 'millimeter', 'kilometers', 'kilometer',
   'meters', 'metres', 'meter', 'metre', 'inches', 'inch', 'feet', 'foot', 'ft', 'yards', 'yard', 'miles', 'mile',
   'cm', 'mm', 'km', 'kg', 'mph',
-  'degrees', 'degree', 'deg', 'radians', 'dollars', 'dollar', 'cents', 'cent', 'percent',
+  'degrees', 'degree', 'deg', 'radians', 'dollars', 'dollar', 'cents', 'cent', 'percentage', 'percent', 'per cent', 'pct',
   'units', 'unit', 'seconds', 'second', 'sec', 'minutes', 'minute', 'min', 'hours', 'hour', 'hrs', 'hr',
   'days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year', 'people', 'students', 'ways',
 ];
@@ -222,6 +236,18 @@ function fixFracAndSqrt(s: string): string {
     i++;
   }
   return out;
+}
+
+const BRACKETED_MATRIX = /^[[(]\s*(\\begin\{([a-zA-Z]*matrix|array)\}[\s\S]*\\end\{\2\})\s*[\])]$/;
+
+/**
+ * `[\begin{array}{cc}…\end{array}]` (what `\left[…\right]` leaves) → the environment: the
+ * brackets only draw the matrix. Only when the brackets hold exactly one environment.
+ */
+function unwrapBracketedMatrix(s: string): string {
+  const m = BRACKETED_MATRIX.exec(s);
+  if (!m || m[1].indexOf('\\begin', 1) >= 0) return s;
+  return m[1];
 }
 
 /** Removes `{…}` around the whole answer (repeatedly), but not `\{…\}` set braces. */

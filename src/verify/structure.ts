@@ -15,15 +15,22 @@ export type Answer =
   | { kind: 'tuple'; open: string; close: string; items: Answer[] }
   /** `A \cup B`: unordered parts. */
   | { kind: 'union'; items: Answer[] }
-  | { kind: 'matrix'; rows: Answer[][] }
-  /** `a = b`, `a < b \le c`: `parts.length === ops.length + 1`. */
-  | { kind: 'relation'; ops: RelOp[]; parts: string[] }
+  /** A matrix environment; `text` is its LaTeX, for matrix arithmetic against it. */
+  | { kind: 'matrix'; rows: Answer[][]; text: string }
+  /**
+   * `a = b`, `a < b \le c`: `parts.length === ops.length + 1`. `\approx` and `\equiv` read
+   * as `=`; `approxAt` is the index of the first `\approx` among `ops` (-1 when none), so a
+   * chain `y = \frac23 \approx 0.67` knows which value is exact.
+   */
+  | { kind: 'relation'; ops: RelOp[]; parts: string[]; approxAt: number }
+  /** `a : b` (`3:8`, `1:2:3`): ordered parts, compared as proportions. */
+  | { kind: 'ratio'; parts: string[] }
   /** `x \in S`. */
   | { kind: 'element'; name: string; set: Answer };
 
 export type RelOp = '=' | '<' | '>' | '\\le' | '\\ge' | '\\ne';
 
-interface Token {
+export interface Token {
   text: string;
   start: number;
   end: number;
@@ -34,8 +41,11 @@ interface Token {
 const OPENERS = new Set(['(', '[', '{', '\\{', '\\langle', '\\lfloor', '\\lceil', '\\lvert', '\\begin']);
 const CLOSERS = new Set([')', ']', '}', '\\}', '\\rangle', '\\rfloor', '\\rceil', '\\rvert', '\\end']);
 
-/** Splits LaTeX into tokens (commands, single characters) annotated with depth. */
-function tokenize(s: string): Token[] {
+/**
+ * Splits LaTeX into tokens (commands, single characters) annotated with depth; a
+ * `\begin{env}`/`\end{env}` is one token with its environment name.
+ */
+export function tokenize(s: string): Token[] {
   const tokens: Token[] = [];
   let depth = 0;
   let i = 0;
@@ -66,7 +76,7 @@ function tokenize(s: string): Token[] {
 }
 
 /** Splits at top-level tokens for which `isSep` holds, returning trimmed pieces. */
-function splitTop(s: string, tokens: Token[], isSep: (t: string) => boolean): { pieces: string[]; seps: string[] } {
+export function splitTop(s: string, tokens: Token[], isSep: (t: string) => boolean): { pieces: string[]; seps: string[] } {
   const pieces: string[] = [];
   const seps: string[] = [];
   let from = 0;
@@ -105,14 +115,15 @@ export function parseAnswer(s: string, depth = 0): Answer {
   const tokens = tokenize(s);
 
   const matrix = MATRIX_ENV.exec(s);
-  if (matrix) {
+  // One environment only: `\begin{pmatrix}…\end{pmatrix}+\begin{pmatrix}…\end{pmatrix}` is an expression.
+  if (matrix && !matrix[2].includes(`\\end{${matrix[1]}}`)) {
     const body = matrix[2];
     const rows = body
       .split(/\\\\/)
       .map((r) => r.trim())
       .filter((r) => r !== '')
       .map((r) => r.split('&').map((c) => parseAnswer(c.trim(), depth + 1)));
-    if (rows.length > 0 && rows.length <= MAX_ITEMS) return { kind: 'matrix', rows };
+    if (rows.length > 0 && rows.length <= MAX_ITEMS) return { kind: 'matrix', rows, text: s };
   }
 
   // `x \in S`
@@ -121,7 +132,20 @@ export function parseAnswer(s: string, depth = 0): Answer {
     return { kind: 'element', name: inSplit.pieces[0], set: parseAnswer(inSplit.pieces[1], depth + 1) };
   }
 
-  const commas = splitTop(s, tokens, (t) => t === ',' || t === ';');
+  // `;` separates answers that may themselves contain commas: `p=3,q=2; p=5,q=2` is two
+  // labelled answers; a group that is a plain list (`1,2; 3`) is flattened into the list.
+  const groups = splitTop(s, tokens, (t) => t === ';');
+  if (groups.pieces.length > 1) {
+    const pieces = groups.pieces.filter((p) => p !== '');
+    if (pieces.length === 1) return parseAnswer(pieces[0], depth + 1);
+    const items = pieces.flatMap((p) => {
+      const a = parseAnswer(p, depth + 1);
+      return a.kind === 'list' && !isRecord(a) ? a.items : [a];
+    });
+    if (items.length <= MAX_ITEMS) return { kind: 'list', items };
+  }
+
+  const commas = splitTop(s, tokens, (t) => t === ',');
   if (commas.pieces.length > 1) {
     const pieces = commas.pieces.filter((p) => p !== '');
     if (pieces.length === 1) return parseAnswer(pieces[0], depth + 1);
@@ -131,6 +155,7 @@ export function parseAnswer(s: string, depth = 0): Answer {
   const wrapped = wrappedGroup(s, tokens);
   if (wrapped) {
     const innerTokens = tokenize(wrapped.inner);
+    // `;` separates coordinates too, as in `(0;-2;6)`.
     const inner = splitTop(wrapped.inner, innerTokens, (t) => t === ',' || t === ';').pieces;
     if (wrapped.open === '\\{') {
       const items = inner.filter((p) => p !== '').map((p) => parseAnswer(p, depth + 1));
@@ -154,7 +179,12 @@ export function parseAnswer(s: string, depth = 0): Answer {
 
   const rel = splitTop(s, tokens, (t) => t in REL_TOKENS);
   if (rel.pieces.length > 1 && rel.pieces.every((p) => p !== '')) {
-    return { kind: 'relation', ops: rel.seps.map((t) => REL_TOKENS[t]), parts: rel.pieces };
+    return { kind: 'relation', ops: rel.seps.map((t) => REL_TOKENS[t]), parts: rel.pieces, approxAt: rel.seps.indexOf('\\approx') };
+  }
+
+  const ratio = splitTop(s, tokens, (t) => t === ':' || t === '\\colon');
+  if (ratio.pieces.length > 1 && ratio.pieces.length <= MAX_ITEMS && ratio.pieces.every((p) => p !== '')) {
+    return { kind: 'ratio', parts: ratio.pieces };
   }
 
   // `a \pm b` is the two answers a + b and a - b.
@@ -188,6 +218,45 @@ function wrappedGroup(s: string, tokens: Token[]): { open: string; close: string
   // Set braces must pair with set braces.
   if ((first.text === '\\{') !== (last.text === '\\}')) return null;
   return { open: first.text === '\\langle' ? '(' : first.text, close: last.text === '\\rangle' ? ')' : last.text, inner: s.slice(first.end, last.start) };
+}
+
+/**
+ * A list whose items all label a value with distinct labels (`m = 12, n = 5`): one answer
+ * with named parts (an ordered tuple when written against one), not a list of solutions.
+ */
+export function isRecord(a: Answer): boolean {
+  if (a.kind !== 'list' || a.items.length < 2) return false;
+  const labels = new Set<string>();
+  for (const item of a.items) {
+    if (item.kind !== 'relation' || !item.ops.every((op) => op === '=') || !isLabel(item.parts[0])) return false;
+    labels.add(item.parts[0].replace(/\s+/g, ''));
+  }
+  return labels.size === a.items.length;
+}
+
+const LABEL_ATOM = String.raw`(?:[A-Za-z]|\\[a-zA-Z]+)(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?(?:'|\^\{\\prime\})?`;
+const LABEL_WORD = new RegExp(
+  String.raw`^(?:\\(?:angle|measuredangle|triangle|overline|overrightarrow|vec|widehat|arc|mathrm|text)\s*)?\{?(?:${LABEL_ATOM}){1,6}\}?$`,
+);
+
+/**
+ * The left side of a labelled answer, which a bare value may stand for: a name
+ * ({@link isName}), a segment or figure name (`PQ`, `S_{MBCN}`, `\angle ABC`,
+ * `\overline{AB}`, `|AB|`), a tuple of labels (`(a,b)`), a ratio or quotient of labels
+ * (`A_1:A_2`, `\frac{NO}{BO}`, `AP/PB`).
+ */
+export function isLabel(s: string): boolean {
+  const t = s.replace(/\s+/g, '');
+  if (t === '' || /^\d/.test(t) || /\\(?:infty|pi)(?![a-zA-Z])/.test(t)) return false;
+  if (isName(t) || LABEL_WORD.test(t)) return true;
+  let m = /^\|(.+)\|$/.exec(t);
+  if (m) return isLabel(m[1]);
+  m = /^[([](.+)[)\]]$/.exec(t);
+  if (m && m[1].includes(',')) return m[1].split(',').every((x) => isLabel(x));
+  m = /^\\frac\{([^{}]+)\}\{([^{}]+)\}$/.exec(t);
+  if (m) return isLabel(m[1]) && isLabel(m[2]);
+  const parts = t.split(/:|\//);
+  return parts.length >= 2 && parts.every((x) => x !== '' && isLabel(x));
 }
 
 /**

@@ -5,23 +5,40 @@
  * One engine instance is created lazily and shared (construction costs ~20 ms). Parses
  * are cached, since the same gold answer is compared against many predictions.
  */
-import { ComputeEngine } from '@cortex-js/compute-engine';
+import type { ComputeEngine } from '@cortex-js/compute-engine';
+import { AnytimeDependencyError } from '../core/errors.js';
+import { COMPUTE_ENGINE_PACKAGE, computeEngineClass } from './engine-loader.js';
 import type { MathJson } from './evaluate.js';
 
 /** Longest LaTeX string handed to the engine; longer inputs are compared as strings only. */
 export const MAX_ENGINE_INPUT = 400;
 
 let engine: ComputeEngine | null = null;
-function getEngine(): ComputeEngine {
-  if (engine === null) engine = new ComputeEngine();
+/**
+ * The shared engine. Throws {@link AnytimeDependencyError} when the package cannot be
+ * loaded or constructed: callers must let that through, not read it as "does not parse".
+ */
+export function getEngine(): ComputeEngine {
+  if (engine === null) {
+    const Engine = computeEngineClass();
+    try {
+      engine = new Engine();
+    } catch (e) {
+      throw new AnytimeDependencyError(COMPUTE_ENGINE_PACKAGE, 'this environment', `constructing the engine failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   return engine;
 }
 
 const parseCache = new Map<string, MathJson | null>();
 const CACHE_LIMIT = 20_000;
 
-/** True when the tree contains an `Error` node (the engine could not read part of it). */
+/**
+ * True when the tree contains an `Error` node (the engine could not read part of it) or a
+ * symbol made only of punctuation (the engine reads a stray `*` as a symbol named `*`).
+ */
 export function hasError(node: MathJson): boolean {
+  if (typeof node === 'string') return !node.startsWith("'") && !/[A-Za-z0-9]/.test(node);
   if (Array.isArray(node)) {
     if (node[0] === 'Error' || node[0] === 'ErrorCode') return true;
     for (let k = 1; k < node.length; k++) if (hasError(node[k] as MathJson)) return true;
@@ -55,9 +72,10 @@ export function parseLatex(latex: string): MathJson | null {
   if (latex.length === 0 || latex.length > MAX_ENGINE_INPUT) return null;
   const cached = parseCache.get(latex);
   if (cached !== undefined) return cached;
+  const ce = getEngine();
   let result: MathJson | null = null;
   try {
-    const json = getEngine().parse(forEngine(latex), { canonical: false }).json as MathJson;
+    const json = ce.parse(forEngine(latex), { canonical: false }).json as MathJson;
     result = hasError(json) ? null : json;
   } catch {
     result = null;
@@ -74,8 +92,8 @@ export function parseLatex(latex: string): MathJson | null {
  */
 export function engineEqual(a: string, b: string): boolean | undefined {
   if (a.length > MAX_ENGINE_INPUT || b.length > MAX_ENGINE_INPUT) return undefined;
+  const ce = getEngine();
   try {
-    const ce = getEngine();
     const ea = ce.parse(a);
     const eb = ce.parse(b);
     if (!ea.isValid || !eb.isValid) return undefined;

@@ -2,43 +2,17 @@
  * The public verifier: `verifyAnswer` (free-form prediction vs gold), `gradeSummary` (the
  * {0,1} reward of a forced summary, ANYTIME.md §1) and the pluggable `Verifier` type.
  *
- * Decisions where graders disagree, and what this verifier does:
- *
- * - Percent. `10\%` = `10`, but `10\%` ≠ `0.1`. The percent sign is dropped and the number
- *   compared as written. The graders the paper used (Hendrycks MATH normalisation and the
- *   DeepScaleR sympy grader) do the same; the benchmark golds that carry a percent
- *   (`62.5%`, `$8 \%$`) expect the percentage number; and accepting `0.1` as well would
- *   make both `0.1` and `10` right for one gold, so a gold `1\%` would accept `0.01` and
- *   `1` at once. (math-verify-style graders accept `0.1`; we chose not to.)
- * - Unreduced fractions and integer golds. `2/4` = `\frac{1}{2}` = `0.5`, and `\frac{6}{2}`
- *   = `3`: equality is by value. The authors' sympy grader rejects unreduced fractions and
- *   non-integer-looking answers to integer golds ("answer not simplified"); we judge the
- *   value, not the form. `142.0` = `142` (AMC golds are stored as floats).
- * - Numeric tolerance: relative 1e-6. `\frac{1}{3}` ≠ `0.33` and `0.333`; `\pi` ≠ `3.14`.
- * - Tuples vs intervals. `(1,2)` is one ordered pair whether it means a point or an open
- *   interval; the brackets are part of the answer: `(1,2)` ≠ `[1,2]` ≠ `(1,2]`, and
- *   `(1,2)` ≠ `(2,1)`. A bracketed tuple is not a bare list: `(1,2)` ≠ `1, 2`.
- * - Lists. A bare comma list (`1, 2`; also `x = 1 \text{ or } x = 2`) is a list of
- *   solutions and compares unordered as a multiset: `1, 2` = `2, 1`; `\{1,2\}` (a set)
- *   equals both; counts must match (`1, 1, 2` ≠ `1, 2`). Items compare recursively, so
- *   `(1,2), (3,4)` = `(3,4), (1,2)` but `(2,1), (3,4)` ≠ it. `a \pm b` is the list
- *   `a+b, a-b`.
- * - Unions. `A \cup B` = `B \cup A`.
- * - Matrices compare entry by entry (same shape); a one-column or one-row matrix equals the
- *   parenthesised tuple of its entries (`\begin{pmatrix}1\\2\end{pmatrix}` = `(1,2)`).
- * - Equations. `x = 3` = `3` (a bare name on the left is dropped, also `f(x) = 2x` = `2x`,
- *   `x \in [1,2]` = `[1,2]`), but `x = 3` vs `y = 3` compares the equations, which differ.
- *   Two equations are equal when `rhs − lhs` of one is a nonzero constant multiple of the
- *   other's (sampled): `y = 2x+1` = `2x+1 = y` = `2y = 4x + 2`.
- * - Inequalities. Mirrored forms are equal (`x > 2` = `2 < x`); a one-variable inequality
- *   equals its interval (`x > 2` = `(2, \infty)`, `2 < x \le 5` = `(2, 5]`); otherwise two
- *   inequalities are equal when `greater − lesser` is a positive multiple of the other's.
- * - Degrees and units are dropped, not converted: `90^\circ` = `90` ≠ `\frac{\pi}{2}`.
- * - Text answers (`\text{Evelyn}`) compare case-insensitively as words; a choice letter
- *   `(C)` = `C` = `\text{(C)}`.
- * - Expressions compare by evaluating both at the same sample values of their variables
- *   (complex arithmetic, relative tolerance), with the compute-engine's `isEqual` as a
- *   fallback for what cannot be evaluated in doubles (e.g. `2^{1009}`).
+ * Every extraction, normalisation and comparison rule, and which way we decide where
+ * public graders differ, is stated in docs/verifier.md. In short: the answer is the last
+ * group of boxes, else the answer after an answer phrase, else a bare answer, else the
+ * value the last sentence states; `10\%` = `10` ≠ `0.1`; equality is by value (`2/4` =
+ * `\frac12` = `0.5`), with relative tolerance 1e-6, and a decimal with at least two places
+ * equals an exact value it rounds (`0.67` = `\frac23`); lists and sets are order-free
+ * multisets, tuples ordered (a round-bracket tuple equals the bare list in the same
+ * order); a predicted equation stands for the value it states, a gold one only when its
+ * left side is a label; sets of reals compare by membership; matrices entry by entry,
+ * after evaluating matrix arithmetic; expressions by evaluation at shared sample points,
+ * with the compute-engine's `isEqual` as a fallback.
  *
  * Time: every call has a budget (default 2000 ms). JS cannot interrupt a running
  * function, so the budget is checked between steps: when it is spent, remaining
@@ -47,9 +21,21 @@
  * verbatim; answers over 2,000 characters after normalisation compare as strings only;
  * the engine sees at most 400 characters), so no single step runs long.
  */
-import { extractBoxed, extractFinalAnswer, extractPredictionAnswer, type FinalAnswerRule } from './extract.js';
+import { extractBoxedGroup, extractFinalAnswer, extractPredictionAnswer, type FinalAnswerRule } from './extract.js';
 import { normalizeAnswer, answerKey } from './normalize.js';
 import { equalAnswers, newContext } from './compare.js';
+import { computeEngineClass } from './engine-loader.js';
+import { AnytimeDependencyError } from '../core/errors.js';
+
+/**
+ * What a catch-all in this module does with an exception: a broken installation
+ * ({@link AnytimeDependencyError}) is rethrown, since grading without the parser would
+ * give wrong verdicts; anything else becomes the reason string.
+ */
+function reasonOf(e: unknown): string {
+  if (e instanceof AnytimeDependencyError) throw e;
+  return `error: ${e instanceof Error ? e.message : String(e)}`;
+}
 
 /** What a verifier reports. */
 export interface VerifyResult {
@@ -62,7 +48,8 @@ export interface VerifyResult {
 
 /**
  * A pluggable verifier, for evaluation/training code that takes a `verifier` option.
- * It must not throw; `defaultVerifier` is {@link verifyAnswer} with default options.
+ * It must not throw on any input (a broken installation may throw
+ * `AnytimeDependencyError`); `defaultVerifier` is {@link verifyAnswer} with default options.
  */
 export type Verifier = (prediction: string, gold: string) => { correct: boolean; extracted?: string | null; reason?: string };
 
@@ -93,7 +80,9 @@ export const MAX_STRUCTURED_ANSWER_CHARS = 2_000;
 
 /**
  * The accepted gold strings: numbers stringified (`142` for a stored `142.0`), arrays as
- * alternatives (any may match), a `\boxed{…}` gold unwrapped, whitespace trimmed.
+ * alternatives (any may match), whitespace trimmed. A gold holding `\boxed{…}` (a gold
+ * written as a whole solution) is its last group of boxes, as for predictions
+ * (`\boxed{3} and \boxed{5}` → the list `3; 5`).
  */
 export function goldAlternatives(gold: GoldAnswer): string[] {
   const list = Array.isArray(gold) ? gold : [gold];
@@ -101,7 +90,7 @@ export function goldAlternatives(gold: GoldAnswer): string[] {
   for (const g of list as readonly unknown[]) {
     if (typeof g !== 'string' && typeof g !== 'number') continue;
     let s = String(g).trim();
-    if (s.includes('\\boxed') || s.includes('\\fbox')) s = extractBoxed(s) ?? s;
+    if (s.includes('\\boxed') || s.includes('\\fbox')) s = extractBoxedGroup(s)?.join('; ') ?? s;
     if (s !== '') out.push(s);
   }
   return out;
@@ -109,9 +98,11 @@ export function goldAlternatives(gold: GoldAnswer): string[] {
 
 /**
  * Compares two answers that are already extracted (no boxed/phrase extraction): the
- * core of {@link verifyAnswer}. Never throws.
+ * core of {@link verifyAnswer}. Never throws on any input; throws `AnytimeDependencyError`
+ * when `@cortex-js/compute-engine` cannot be loaded (see {@link verifyAnswer}).
  */
 export function compareAnswers(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): { correct: boolean; reason: string } {
+  computeEngineClass(); // a broken installation throws on every call, whatever the input
   try {
     const golds = goldAlternatives(gold);
     if (golds.length === 0) return { correct: false, reason: 'gold answer is empty' };
@@ -139,7 +130,7 @@ export function compareAnswers(prediction: string, gold: GoldAnswer, opts: Verif
     }
     return { correct: false, reason: 'not equal' };
   } catch (e) {
-    return { correct: false, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+    return { correct: false, reason: reasonOf(e) };
   }
 }
 
@@ -148,9 +139,15 @@ export function compareAnswers(prediction: string, gold: GoldAnswer, opts: Verif
  * by {@link extractPredictionAnswer} (boxed, then "answer is …", then a bare answer, then
  * the last math span, then the last number); a prediction equal to the gold as a whole
  * (after normalisation) is accepted first. Gold may carry `$…$`, may be a number, or a
- * list of alternatives. Never throws; bounded by `opts.timeoutMs` (see the module notes).
+ * list of alternatives. Bounded by `opts.timeoutMs` (see the module notes).
+ *
+ * Never throws on any input. The one exception is a broken installation: when
+ * `@cortex-js/compute-engine` cannot be loaded it throws `AnytimeDependencyError` naming
+ * the package, on every call and whatever the input, instead of returning verdicts that a
+ * verifier without its parser would get wrong.
  */
 export function verifyAnswer(prediction: string, gold: GoldAnswer, opts: VerifyOptions = {}): VerifyResult {
+  computeEngineClass(); // a broken installation throws on every call, whatever the input
   try {
     if (typeof prediction !== 'string') return { correct: false, extracted: null, reason: 'prediction is not a string' };
     if (prediction.length > MAX_PREDICTION_CHARS) {
@@ -171,7 +168,7 @@ export function verifyAnswer(prediction: string, gold: GoldAnswer, opts: VerifyO
     const verdict = compareAnswers(found.answer, golds, opts);
     return { correct: verdict.correct, extracted: found.answer, reason: `${found.source}; ${verdict.reason}` };
   } catch (e) {
-    return { correct: false, extracted: null, reason: `error: ${e instanceof Error ? e.message : String(e)}` };
+    return { correct: false, extracted: null, reason: reasonOf(e) };
   }
 }
 
@@ -207,7 +204,8 @@ const THINK_END = '</think>';
  * that reopens and closes thinking again is malformed). Unformatted summaries score 0.
  * The verifier receives `\boxed{answer}` as its prediction, so any verifier that reads
  * boxed answers works. A cut that ended in end-of-sequence (score 0 in the paper) is the
- * caller's check: it is a property of the trace, not of the summary text. Never throws.
+ * caller's check: it is a property of the trace, not of the summary text. Never throws on
+ * any input; a verifier's `AnytimeDependencyError` (a broken installation) is passed on.
  */
 export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptions = {}): SummaryGrade {
   try {
@@ -224,8 +222,9 @@ export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptio
       let ok = false;
       try {
         ok = verifier(prediction, g).correct === true;
-      } catch {
-        ok = false; // a custom verifier that throws counts as "not correct"
+      } catch (e) {
+        if (e instanceof AnytimeDependencyError) throw e; // a broken installation, not a wrong answer
+        ok = false; // a custom verifier that throws otherwise counts as "not correct"
       }
       if (ok) {
         correct = true;
@@ -233,7 +232,8 @@ export function gradeSummary(summary: string, gold: GoldAnswer, opts: GradeOptio
       }
     }
     return { score: correct ? 1 : 0, formatted: true, extracted };
-  } catch {
+  } catch (e) {
+    if (e instanceof AnytimeDependencyError) throw e;
     return { score: 0, formatted: false, extracted: null };
   }
 }
