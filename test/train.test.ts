@@ -14,7 +14,7 @@ import { saveCheckpoint } from '../src/model/checkpoint.js';
 import { sampleRollouts, type Rollout } from '../src/model/sampler.js';
 import { packTraces, packedLogProbs, TokenKind } from '../src/model/forward.js';
 import type { TransformerPolicy } from '../src/model/transformer.js';
-import { DEFAULT_TRAIN_CONFIG, RUN_NAMES, RUN_PRESETS, runConfig, checkTrainConfig } from '../src/train/config.js';
+import { DEFAULT_TRAIN_CONFIG, PAPER_RUN_NAMES, RUN_PRESETS, runConfig, checkTrainConfig } from '../src/train/config.js';
 import { columnTargets, groupTargets } from '../src/train/targets.js';
 import { clippedSurrogateLoss } from '../src/train/loss.js';
 import { AdamW } from '../src/train/optim.js';
@@ -43,7 +43,7 @@ afterAll(() => policy?.dispose());
 
 describe('run configs (§7)', () => {
   it('every paper run is a preset with the table\'s prior, summaries and baseline', () => {
-    expect(RUN_NAMES).toEqual(['grpo', 'ar-base', 'ar-linear', 'ar-uniform', 'grpo-dense', 'grpo-decouple', 'grpo-vr']);
+    expect(PAPER_RUN_NAMES).toEqual(['grpo', 'ar-base', 'ar-linear', 'ar-uniform', 'grpo-dense', 'grpo-decouple', 'grpo-vr']);
     const grpo = runConfig('grpo');
     expect([grpo.prior, grpo.trainBudgetCount, grpo.summariesPerBudget, grpo.summaryMode, grpo.baseline]).toEqual(['base', 1, 1, 'final-only', 'group-mean']);
     const ar = runConfig('ar-uniform');

@@ -6,3 +6,4 @@ export * from './advantages.js';
 export * from './loss.js';
 export * from './metrics.js';
 export * from './stats.js';
+export * from './rewards.js';

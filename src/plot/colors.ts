@@ -1,6 +1,6 @@
 /**
  * One colour per run across every plot of a report or notebook, so a reader can follow a run from
- * chart to chart. The paper's runs have fixed colours; other names (arena methods, custom runs)
+ * chart to chart. The paper's runs and the arena's methods have fixed colours; other names (custom runs)
  * get a stable colour from a second palette by a hash of the name.
  */
 const FIXED: Record<string, string> = {
@@ -12,6 +12,15 @@ const FIXED: Record<string, string> = {
   'grpo-dense': '#ff7f0e',
   'grpo-decouple': '#8c564b',
   'grpo-vr': '#e377c2',
+  // The arena's methods (docs/arena.md): fixed too, so the frontier plot's eleven points never share a colour.
+  thinkprune: '#17becf',
+  'elastic-reasoning': '#bcbd22',
+  'l1-exact': '#393b79',
+  'l1-max': '#6b6ecf',
+  dapo: '#637939',
+  'kimi-length': '#8c6d31',
+  'shorter-better': '#843c39',
+  'grpo-mask-truncated': '#7b4173',
 };
 
 const EXTRA = ['#17becf', '#bcbd22', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363'];

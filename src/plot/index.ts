@@ -5,5 +5,7 @@ export type { LineChartInput, LinePoint, LineSeries } from './line.js';
 export { barChartSpec, barChartSvg } from './bar.js';
 export type { BarChartInput, BarSeries, BarValue } from './bar.js';
 export { runColor, runColors } from './colors.js';
+export { scatterChartSpec, scatterChartSvg } from './scatter.js';
+export type { ScatterChartInput, ScatterPoint } from './scatter.js';
 export { svgToPng } from './png.js';
 export type { PngOptions } from './png.js';

@@ -4,7 +4,7 @@
  */
 import { fail } from '../core/errors.js';
 import { renderVegaLiteSvg } from './render.js';
-import { checkChart, checkErr, errRange, specFrame, type ChartFrame } from './validate.js';
+import { checkChart, checkErr, errRange, seriesColor, specFrame, type ChartFrame } from './validate.js';
 
 export interface LinePoint {
   x: number;
@@ -32,9 +32,6 @@ export interface LineChartInput extends ChartFrame {
   /** Colour of each series by name (CSS colours); series not named get the default scheme. */
   colors?: Record<string, string>;
 }
-
-/** Vega's default categorical scheme (tableau10), for series without an explicit colour. */
-const DEFAULT_SCHEME = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
 /** The Vega-Lite spec of a line chart; exposed so notebooks can tweak it before rendering. */
 export function lineChartSpec(input: LineChartInput): object {
@@ -91,12 +88,11 @@ export function lineChartSpec(input: LineChartInput): object {
       encoding: { x2: { field: 'x2' }, y: { field: 'ry', type: 'quantitative', scale: yScale }, color: { value: '#666' } },
     });
   }
-  const colorScale = input.colors ? { domain: names, range: names.map((n, i) => input.colors![n] ?? DEFAULT_SCHEME[i % DEFAULT_SCHEME.length]) } : { domain: names };
   return {
     ...specFrame(input, rows),
     encoding: {
       x: { field: 'x', type: 'quantitative', title: input.xLabel, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, sort: names, scale: colorScale, legend: { labelLimit: 400 } },
+      color: seriesColor('series', names, input.colors),
     },
     layer: layers,
   };

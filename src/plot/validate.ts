@@ -72,3 +72,12 @@ export function specFrame(input: ChartFrame, rows: object[]): object {
     data: { values: rows },
   };
 }
+
+/** Vega's default categorical scheme (tableau10), for series without an explicit colour. */
+export const DEFAULT_SCHEME = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+
+/** The colour encoding of named series (legend in `names` order): `colors[name]` where given, else the default scheme. */
+export function seriesColor(field: string, names: string[], colors?: Record<string, string>): object {
+  const scale = colors ? { domain: names, range: names.map((n, i) => colors[n] ?? DEFAULT_SCHEME[i % DEFAULT_SCHEME.length]) } : { domain: names };
+  return { field, type: 'nominal', title: null, sort: names, scale, legend: { labelLimit: 400 } };
+}

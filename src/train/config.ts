@@ -1,11 +1,13 @@
 /**
  * Every hyperparameter of a training run, in one typed config with its default and meaning,
- * and the paper's runs (ANYTIME.md §7) as named presets over it.
+ * the paper's runs (ANYTIME.md §7) and the arena's budget-aware RL methods (docs/arena.md) as
+ * named presets over it.
  */
 import { checkOneOf, checkPositiveInt, fail } from '../core/errors.js';
 import { PRIOR_KINDS, type PriorKind } from '../core/budget.js';
 import { SUMMARY_MODES, type BaselineName, type SummaryMode } from '../core/advantages.js';
 import { LOSS_AGGREGATIONS, type LossAggregation } from '../core/loss.js';
+import { REWARD_SHAPE_NAMES, TRUNCATION_MODES, type RewardShapeName, type TruncationMode } from '../core/rewards.js';
 
 export interface TrainConfig {
   /** Run label (one of RUN_NAMES for the paper's runs). */
@@ -95,6 +97,34 @@ export interface TrainConfig {
    * `threads`. At most this many threads share an update. Changing it changes the run's numbers.
    */
   gradientChunks: number;
+
+  // ---- budget-aware RL methods of the arena (docs/arena.md); the defaults leave GRPO and AR as they are ----
+  // Each needs trainBudgetCount = 1: they shape the outcome reward of one budget, the rollout cap.
+  /** Reward of a trace for its thinking (REWARD_SHAPES in src/core/rewards.ts); `correctness` = its score. */
+  rewardShape: RewardShapeName;
+  /** The shape's per-token coefficient or weight: L1's α, ShorterBetter's β/α, Kimi's and DAPO's weight. */
+  lengthCoef: number;
+  /** L1-Max's δ: the reward of a right answer exactly at the asked length. */
+  l1Delta: number;
+  /** DAPO's L_cache (tokens): the overlong penalty ramps from 0 to −1 over this many tokens before the cap. */
+  overlongBuffer: number;
+  /** Fraction of the steps trained on the correctness alone before the shape starts (Kimi k1.5's warm-up). */
+  shapeWarmup: number;
+  /**
+   * Thinking caps of the training rollouts (tokens, each ≤ b_max), one per equal round of the run:
+   * ThinkPrune's tightening limits, Elastic Reasoning's budget t. Empty: b_max throughout.
+   * Evaluation always runs up to b_max.
+   */
+  rolloutCaps: readonly number[];
+  /** What becomes of a trace cut at the rollout cap (`summary`, ThinkPrune's `zero`, DAPO's `mask`). */
+  truncation: TruncationMode;
+  /** DAPO's dynamic sampling: up to this many extra rounds of questionsPerStep questions to fill the batch with groups whose correctness varies; 0 = off. */
+  dynamicSamplingRounds: number;
+  /**
+   * L1: the prompt asks for a thinking length, one of this many levels b_max·l/L (l = 1..L), drawn
+   * per question in training and asked for each evaluation budget. 0: the prompt asks for none.
+   */
+  promptTargets: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -131,11 +161,23 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 5,
   threads: 0,
   gradientChunks: 4,
+  rewardShape: 'correctness',
+  lengthCoef: 0,
+  l1Delta: 0.5,
+  overlongBuffer: 0,
+  shapeWarmup: 0,
+  rolloutCaps: [],
+  truncation: 'summary',
+  dynamicSamplingRounds: 0,
+  promptTargets: 0,
 };
 
+/** GRPO's settings (§7): one budget (the cap), the group-mean baseline, the final summary trained. */
+const GRPO = { prior: 'base', trainBudgetCount: 1, summariesPerBudget: 1, summaryMode: 'final-only', baseline: 'group-mean' } as const;
+
 /** The paper's runs and ablations (§7), as overrides of the defaults. */
-export const RUN_PRESETS = {
-  grpo: { prior: 'base', trainBudgetCount: 1, summariesPerBudget: 1, summaryMode: 'final-only', baseline: 'group-mean' },
+export const PAPER_RUN_PRESETS = {
+  grpo: GRPO,
   'ar-base': { prior: 'base', trainBudgetCount: 4, summariesPerBudget: 4, summaryMode: 'all-budgets', baseline: 'brpo' },
   'ar-linear': { prior: 'linear', trainBudgetCount: 4, summariesPerBudget: 4, summaryMode: 'all-budgets', baseline: 'brpo' },
   'ar-uniform': { prior: 'uniform', trainBudgetCount: 4, summariesPerBudget: 4, summaryMode: 'all-budgets', baseline: 'brpo' },
@@ -144,8 +186,39 @@ export const RUN_PRESETS = {
   'grpo-vr': { prior: 'base', trainBudgetCount: 4, summariesPerBudget: 1, summaryMode: 'final-only', baseline: 'brpo' },
 } as const satisfies Record<string, Partial<TrainConfig>>;
 
+/**
+ * The arena's budget-aware RL methods (docs/arena.md): each is GRPO plus its paper's one idea,
+ * with our defaults scaled to the 96-token tasks (b_max 96; the docs give the paper's values and
+ * the scaling).
+ */
+export const ARENA_RUN_PRESETS = {
+  /** ThinkPrune (arXiv 2504.01296): a cut at the limit scores 0; limits 64 → 48 → 32 (the paper's 4k → 3k → 2k). */
+  thinkprune: { ...GRPO, rolloutCaps: [64, 48, 32], truncation: 'zero' },
+  /** Elastic Reasoning, E1 (arXiv 2505.05315): thinking forced to end at t = 32, the answer within the task's summary cap s. */
+  'elastic-reasoning': { ...GRPO, rolloutCaps: [32], truncation: 'summary' },
+  /** L1-Exact (arXiv 2503.04697): a length level in the prompt; r = correct − α·|target − length|, α = 0.0003·4096/96. */
+  'l1-exact': { ...GRPO, promptTargets: 16, rewardShape: 'l1-exact', lengthCoef: 0.0128 },
+  /** L1-Max: r = correct · clip(α·(target − length) + δ, 0, 1), δ = 0.5. */
+  'l1-max': { ...GRPO, promptTargets: 16, rewardShape: 'l1-max', lengthCoef: 0.0128, l1Delta: 0.5 },
+  /** DAPO (arXiv 2503.14476): soft overlong punishment over the last 19 tokens (4096/20480 of b_max), dynamic sampling, token-level loss, clip-higher. */
+  dapo: { ...GRPO, rewardShape: 'dapo-overlong', lengthCoef: 0.5, overlongBuffer: 19, dynamicSamplingRounds: 3, aggregation: 'token-mean', clipLow: 0.2, clipHigh: 0.28 },
+  /** Kimi k1.5 (arXiv 2501.12599): the group length reward, weight 1, after a warm-up of 20% of the steps. */
+  'kimi-length': { ...GRPO, rewardShape: 'kimi-length', lengthCoef: 1, shapeWarmup: 0.2 },
+  /** ShorterBetter (arXiv 2504.21370): r = correct − (β/α)·|length − SOL|, β/α = 0.0005·6000/96. */
+  'shorter-better': { ...GRPO, rewardShape: 'shorter-better', lengthCoef: 0.03125 },
+  /** GRPO with traces cut at b_max left out of the loss (DAPO's overlong filtering). */
+  'grpo-mask-truncated': { ...GRPO, truncation: 'mask' },
+} as const satisfies Record<string, Partial<TrainConfig>>;
+
+/** Every run preset by name: the paper's and the arena's. */
+export const RUN_PRESETS = { ...PAPER_RUN_PRESETS, ...ARENA_RUN_PRESETS } as const satisfies Record<string, Partial<TrainConfig>>;
+
 export type RunName = keyof typeof RUN_PRESETS;
 export const RUN_NAMES = Object.keys(RUN_PRESETS) as RunName[];
+/** The paper's runs (§7), in its table's order. */
+export const PAPER_RUN_NAMES = Object.keys(PAPER_RUN_PRESETS) as RunName[];
+/** The arena's methods. */
+export const ARENA_RUN_NAMES = Object.keys(ARENA_RUN_PRESETS) as RunName[];
 
 /** A run's config: defaults, then the run's preset, then explicit overrides. */
 export function runConfig(run: RunName, overrides: Partial<TrainConfig> = {}): TrainConfig {
@@ -190,5 +263,39 @@ export function checkTrainConfig(c: TrainConfig): TrainConfig {
     fail('config.updatesPerBatch', `must be ≤ questionsPerStep (${c.questionsPerStep}): each minibatch holds whole question groups`);
   }
   if (c.summaryMode === 'final-only' && c.summariesPerBudget < 1) fail('config.summariesPerBudget', 'must be ≥ 1');
+  checkArenaFields(c);
   return c;
+}
+
+/** The arena's fields (docs/arena.md): each checked, and the methods need one training budget. */
+function checkArenaFields(c: TrainConfig): void {
+  checkOneOf('config.rewardShape', c.rewardShape, REWARD_SHAPE_NAMES);
+  checkOneOf('config.truncation', c.truncation, TRUNCATION_MODES);
+  if (!(Number.isFinite(c.lengthCoef) && c.lengthCoef >= 0)) fail('config.lengthCoef', `must be a finite number ≥ 0, got ${String(c.lengthCoef)}`);
+  if (!(c.l1Delta >= 0 && c.l1Delta <= 1)) fail('config.l1Delta', `must be in [0, 1], got ${String(c.l1Delta)}`);
+  if (!(c.shapeWarmup >= 0 && c.shapeWarmup < 1)) fail('config.shapeWarmup', `must be a fraction of the steps in [0, 1), got ${String(c.shapeWarmup)}`);
+  for (const k of ['overlongBuffer', 'dynamicSamplingRounds', 'promptTargets'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 0) fail(`config.${k}`, `must be an integer ≥ 0, got ${String(c[k])}`);
+  }
+  if (!Array.isArray(c.rolloutCaps)) fail('config.rolloutCaps', `must be an array of token counts, got ${typeof c.rolloutCaps}`);
+  c.rolloutCaps.forEach((cap, i) => {
+    if (!Number.isInteger(cap) || cap < 1) fail('config.rolloutCaps', `[${i}] must be a positive integer (tokens), got ${String(cap)}`);
+    if (c.maxBudget > 0 && cap > c.maxBudget) fail('config.rolloutCaps', `[${i}] = ${cap} exceeds maxBudget ${c.maxBudget}`);
+  });
+  if (c.rewardShape === 'dapo-overlong' && c.overlongBuffer < 1) fail('config.overlongBuffer', `must be ≥ 1 token for the 'dapo-overlong' reward, got ${c.overlongBuffer}`);
+  if ((c.rewardShape === 'l1-exact' || c.rewardShape === 'l1-max') && c.promptTargets < 1) {
+    fail('config.promptTargets', `must be ≥ 1 for the '${c.rewardShape}' reward (the target length is asked for in the prompt), got ${c.promptTargets}`);
+  }
+  const used: [keyof TrainConfig, boolean][] = [
+    ['rewardShape', c.rewardShape !== 'correctness'],
+    ['rolloutCaps', c.rolloutCaps.length > 0],
+    ['truncation', c.truncation !== 'summary'],
+    ['dynamicSamplingRounds', c.dynamicSamplingRounds > 0],
+    ['promptTargets', c.promptTargets > 0],
+  ];
+  for (const [k, on] of used) {
+    if (on && c.trainBudgetCount !== 1) {
+      fail(`config.${k}`, `is an outcome-reward setting of the arena and needs trainBudgetCount = 1 (one budget, the rollout cap), got trainBudgetCount ${c.trainBudgetCount}`);
+    }
+  }
 }

@@ -63,15 +63,32 @@ export async function evaluatePolicy(policy: TransformerPolicy, task: Task, prob
     temperature: opts.temperature,
     bMax: opts.maxBudget,
   });
+  return summarizeEvaluation(budgets, problems.length, k, rollouts.map(meanScoresByBudget), rollouts.map((r) => r.thinking.length), rollouts.map((r) => r.finished));
+}
+
+/**
+ * An `EvalResult` from per-sample outcomes, samples ordered question by question (k per question):
+ * `bySample[i][s]` is sample i's score at budget s, `lengths[i]` its thinking length and
+ * `finished[i]` whether it closed its thinking within b_max. Shared with evaluations that sample
+ * differently but are read the same way (L1's, asking for each budget: src/train/prompt-targets.ts).
+ */
+export function summarizeEvaluation(
+  budgets: number[],
+  questions: number,
+  k: number,
+  bySample: number[][],
+  lengths: number[],
+  finished: boolean[],
+): EvalResult {
   const S = budgets.length;
   const prior = makePrior('uniform', budgets);
+  const problems = Array.from({ length: questions });
   // Per sample: the score at each budget; grouped by question for clustered standard errors.
-  const bySample = rollouts.map(meanScoresByBudget);
   const clusters = (pick: (scores: number[]) => number) => problems.map((_, q) => bySample.slice(q * k, (q + 1) * k).map(pick));
   const perBudget = budgets.map((_, s) => clusteredMean(clusters((x) => x[s])));
   const anytime = clusteredMean(clusters((x) => anytimeScore(x, prior)));
   const questionScores = problems.map((_, q) => budgets.map((__, s) => mean(bySample.slice(q * k, (q + 1) * k).map((x) => x[s]))));
-  const questionLengths = problems.map((_, q) => mean(rollouts.slice(q * k, (q + 1) * k).map((r) => r.thinking.length)));
+  const questionLengths = problems.map((_, q) => mean(lengths.slice(q * k, (q + 1) * k)));
   return {
     budgets,
     accuracy: perBudget.map((x) => x.mean),
@@ -80,9 +97,9 @@ export async function evaluatePolicy(policy: TransformerPolicy, task: Task, prob
     anytimeSE: anytime.se,
     final: perBudget[S - 1].mean,
     finalSE: perBudget[S - 1].se,
-    meanLength: mean(rollouts.map((r) => r.thinking.length)),
-    finishedFraction: mean(rollouts.map((r) => (r.finished ? 1 : 0))),
-    questions: problems.length,
+    meanLength: mean(lengths),
+    finishedFraction: mean(finished.map((f) => (f ? 1 : 0))),
+    questions,
     samples: k,
     questionScores,
     questionLengths,

@@ -81,8 +81,14 @@ export class AdamW {
       throw new Error(`optimizer state has ${state.m.length} moments for ${this.m.length} variables`);
     }
     this.step = state.step;
-    this.m.forEach((t, i) => t.assign(tf.tensor(state.m[i], t.shape, 'float32')));
-    this.v.forEach((t, i) => t.assign(tf.tensor(state.v[i], t.shape, 'float32')));
+    // assign copies the values: the temporary tensors are freed right after (they leaked on every resume).
+    const load = (t: tf.Variable, values: Float32Array) => {
+      const x = tf.tensor(values, t.shape, 'float32');
+      t.assign(x);
+      x.dispose();
+    };
+    this.m.forEach((t, i) => load(t, state.m[i]));
+    this.v.forEach((t, i) => load(t, state.v[i]));
   }
 
   dispose(): void {

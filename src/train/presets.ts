@@ -4,7 +4,7 @@
  */
 import { checkOneOf } from '../core/errors.js';
 import type { WarmStartOptions } from '../model/warmstart.js';
-import { RUN_NAMES, type RunName, type TrainConfig } from './config.js';
+import { ARENA_RUN_NAMES, PAPER_RUN_NAMES, type RunName, type TrainConfig } from './config.js';
 
 export interface VarianceStudySettings {
   questions: number;
@@ -95,7 +95,7 @@ export const PRESETS: Record<string, ReproducePreset> = {
     description: 'the headline set: all 7 runs of §7, 5 seeds for GRPO and the AR priors, 3 for the ablations, 600 steps, paired evaluation on 2,560 questions',
     task: 'chain',
     warmStart: CHAIN_WARM_START,
-    runs: [...RUN_NAMES],
+    runs: [...PAPER_RUN_NAMES],
     seeds: 3,
     seedsByRun: { grpo: 5, 'ar-base': 5, 'ar-linear': 5, 'ar-uniform': 5 },
     train: { steps: 600, questionsPerStep: 8, groupSize: 8, checkpointEvery: 25, ...PRECISE_EVAL },
@@ -122,6 +122,23 @@ export const PRESETS: Record<string, ReproducePreset> = {
     seeds: 1,
     train: { steps: 2, questionsPerStep: 2, groupSize: 2, evalQuestions: 4, evalSamples: 1, evalBudgetCount: 4, checkpointEvery: 1 },
     variance: { questions: 2, groupSize: 2, budgetCount: 4, summaries: 1, temperature: 1 },
+  },
+  /**
+   * The arena (docs/arena.md): every budget-aware RL method against GRPO and the AR priors, on one
+   * trainer and one anytime evaluation. GRPO and AR have the `full` set's settings and seeds, so
+   * their run folders can be copied over from a `full` set of the same task to skip them.
+   */
+  arena: {
+    name: 'arena',
+    description:
+      'the arena: GRPO, AR-linear and AR-uniform (5 seeds) against ThinkPrune, Elastic Reasoning, L1-Exact, L1-Max, DAPO, the Kimi k1.5 length reward, ShorterBetter and GRPO with truncated traces masked (3 seeds), 600 steps, paired evaluation on 2,560 questions',
+    task: 'chain',
+    warmStart: CHAIN_WARM_START,
+    runs: ['grpo', 'ar-linear', 'ar-uniform', ...ARENA_RUN_NAMES],
+    seeds: 3,
+    seedsByRun: { grpo: 5, 'ar-linear': 5, 'ar-uniform': 5 },
+    train: { steps: 600, questionsPerStep: 8, groupSize: 8, checkpointEvery: 25, ...PRECISE_EVAL },
+    variance: VARIANCE,
   },
 };
 

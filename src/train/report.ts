@@ -297,23 +297,7 @@ export async function writeReport(outDir: string, preset: ReproducePreset): Prom
       }),
     );
   }
-  if (comparisons.length > 0) {
-    write(
-      'difference-vs-grpo.svg',
-      await lineChartSvg({
-        title: 'Difference from GRPO per budget (paired 95% CI)',
-        xLabel: 'thinking budget (tokens)',
-        yLabel: 'accuracy − GRPO (points)',
-        series: comparisons.map((c) => ({
-          name: c.run,
-          points: runs[0].budgets.map((b, s) => ({ x: b, y: 100 * c.accuracy[s].estimate, lo: 100 * c.accuracy[s].lo, hi: 100 * c.accuracy[s].hi })),
-        })),
-        intervals: 'band',
-        rules: [{ y: 0 }],
-        colors,
-      }),
-    );
-  }
+  if (comparisons.length > 0) write('difference-vs-grpo.svg', await differenceChartSvg('GRPO', runs[0].budgets, comparisons, colors));
   const withCurve = runs.filter((r) => r.curve.length > 1);
   if (withCurve.length > 0) {
     write(
@@ -383,6 +367,30 @@ export async function writeReport(outDir: string, preset: ReproducePreset): Prom
   const summary: ReportSummary = { preset: preset.name, task: preset.task, maxBudget, base, runs, comparisons, claims, variance, files: [...files, 'summary.json'] };
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   return summary;
+}
+
+/**
+ * Each comparison's `run − reference` accuracy per budget, in points, with its paired intervals as
+ * a band around a line per run and a dashed line at 0.
+ */
+export async function differenceChartSvg(
+  reference: string,
+  budgets: number[],
+  comparisons: { run: string; accuracy: Interval[] }[],
+  colors: Record<string, string>,
+): Promise<string> {
+  return lineChartSvg({
+    title: `Difference from ${reference} per budget (paired 95% CI)`,
+    xLabel: 'thinking budget (tokens)',
+    yLabel: `accuracy − ${reference} (points)`,
+    series: comparisons.map((c) => ({
+      name: c.run,
+      points: budgets.map((b, s) => ({ x: b, y: 100 * c.accuracy[s].estimate, lo: 100 * c.accuracy[s].lo, hi: 100 * c.accuracy[s].hi })),
+    })),
+    intervals: 'band',
+    rules: [{ y: 0 }],
+    colors,
+  });
 }
 
 function summarizeBase(e: EvalResult): NonNullable<ReportSummary['base']> {

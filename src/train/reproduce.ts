@@ -9,13 +9,14 @@ import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { RUN_NAMES, type RunName } from './config.js';
+import { ARENA_RUN_NAMES, RUN_NAMES, type RunName } from './config.js';
 import { getPreset, seedsOf, warmStartFor, type ReproducePreset } from './presets.js';
 import { BASE_POLICY_DIR, jobId, runJob, type Job, type JobProgress } from './jobs.js';
 import { initBackend } from '../backend.js';
 import { getTask } from '../tasks/index.js';
 import { writeReport, type ReportSummary } from './report.js';
 import { writePressureReport } from './pressure.js';
+import { writeArenaReport } from './arena-report.js';
 
 export interface ReproduceOptions {
   preset?: string;
@@ -157,7 +158,11 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
     }
   }
   const summaries: ReportSummary[] = [];
-  for (const part of parts) summaries.push(await writeReport(part.out, part.preset));
+  for (const part of parts) {
+    summaries.push(await writeReport(part.out, part.preset));
+    // A set that trains any arena method also gets the arena's report (docs/arena.md).
+    if (part.preset.runs.some((run) => ARENA_RUN_NAMES.includes(run))) await writeArenaReport(part.out, part.preset);
+  }
   if (parts.length > 1) await writePressureReport(out, preset, parts, summaries);
   return summaries[0];
 }

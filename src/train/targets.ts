@@ -8,6 +8,7 @@ import { aggregationWeights, type LossAggregation } from '../core/loss.js';
 import type { Rollout } from '../model/sampler.js';
 import { TokenKind, type PackedLayout } from '../model/forward.js';
 import type { BaselineName, SummaryMode } from '../core/advantages.js';
+import { shapeRewards, truncatedCorrectness, truncationLossMask, type RewardShapeContext, type RewardShapeName, type TruncationMode } from '../core/rewards.js';
 
 /** Score of every summary of a rollout at each budget, `[S][A]` (merged budgets repeat their group). */
 export function summaryScoresByBudget(rollout: Rollout): number[][] {
@@ -28,22 +29,57 @@ export interface GroupTargets {
   thinking: Matrix;
   /** `[G][S][A]` summary advantages and which summaries train. */
   summary: { advantages: number[][][]; trainable: boolean[][][] };
+  /** Whether each trace's thinking goes into the loss (false: left out, DAPO's overlong filtering). */
+  trainThinking: boolean[];
+}
+
+/**
+ * An arena method's outcome reward (docs/arena.md), for runs with one training budget (the
+ * rollout cap): the thinking is credited with `shape`'s reward of each trace's correctness and
+ * length instead of the correctness itself; `truncation` says what a trace cut at the cap scores
+ * and which of its parts train. The summaries keep their correctness advantages: a summary cannot
+ * change the length, so a length term would only be noise in its gradient.
+ */
+export interface OutcomeShaping {
+  shape: RewardShapeName;
+  truncation: TruncationMode;
+  context: RewardShapeContext;
 }
 
 /** Advantages of the G rollouts of one question. */
 export function groupTargets(
   rollouts: Rollout[],
   probs: number[],
-  opts: { baseline: BaselineName; discount: number; summaryMode: SummaryMode },
+  opts: { baseline: BaselineName; discount: number; summaryMode: SummaryMode; outcome?: OutcomeShaping },
 ): GroupTargets {
   const scores = rollouts.map(meanScoresByBudget);
-  const { R, V } = thinkingValues(scores, probs, { baseline: opts.baseline, discount: opts.discount });
-  const thinking = R.map((row, g) => row.map((r, s) => r - V[g][s]));
   const summary = summaryAdvantages(rollouts.map(summaryScoresByBudget), {
     mode: opts.summaryMode,
     lastSegment: rollouts.map((r) => r.plan.lastSegment),
   });
-  return { scores, R, V, thinking, summary };
+  if (!opts.outcome) {
+    const { R, V } = thinkingValues(scores, probs, { baseline: opts.baseline, discount: opts.discount });
+    const thinking = R.map((row, g) => row.map((r, s) => r - V[g][s]));
+    return { scores, R, V, thinking, summary, trainThinking: rollouts.map(() => true) };
+  }
+  // ---- arena: shaped outcome rewards of the one budget, and the truncation's loss mask ----
+  const { shape, truncation, context } = opts.outcome;
+  if (probs.length !== 1) throw new Error(`outcome shaping needs one training budget, got ${probs.length}`);
+  const outcomes = rollouts.map((r, g) => ({
+    correct: truncatedCorrectness(scores[g][0], r.finished, truncation),
+    length: r.thinking.length,
+    finished: r.finished,
+  }));
+  const rewards = shapeRewards(shape, outcomes, context).map((x) => [x]);
+  const { R, V } = thinkingValues(rewards, probs, { baseline: opts.baseline, discount: opts.discount });
+  const mask = truncationLossMask(outcomes.map((o) => o.finished), truncation);
+  const thinking = R.map((row, g) => row.map((r, s) => (mask.thinking[g] ? r - V[g][s] : 0)));
+  mask.summary.forEach((keep, g) => {
+    if (keep) return;
+    summary.advantages[g].forEach((cell) => cell.fill(0));
+    summary.trainable[g].forEach((cell) => cell.fill(false));
+  });
+  return { scores, R, V, thinking, summary, trainThinking: mask.thinking };
 }
 
 /**
@@ -73,7 +109,8 @@ export interface MinibatchTargets {
  * tokens never train. Sequences for the aggregation are each rollout's thinking and each
  * trainable summary on its own, as in the authors' implementation where every summary is a
  * separate response; the weights are those of `aggregationWeights` over all of the minibatch's
- * sequences (so a chunk of the minibatch keeps the minibatch's weights).
+ * sequences (so a chunk of the minibatch keeps the minibatch's weights). With `trainThinking[i]`
+ * false, rollout i's thinking is left out of the loss and of the aggregation's token counts.
  */
 export function traceTargets(
   rollouts: Rollout[],
@@ -82,8 +119,14 @@ export function traceTargets(
   budgets: number[],
   aggregation: LossAggregation,
   normLength: number,
+  trainThinking?: boolean[],
 ): MinibatchTargets {
-  const tokenAdv = rollouts.map((r, i) => tokenAdvantages(thinking[i], r.thinking.length, budgets));
+  const tokenAdv = rollouts.map((r, i) => {
+    const t = tokenAdvantages(thinking[i], r.thinking.length, budgets);
+    // A thinking left out of the loss (DAPO's overlong filtering) has no trainable tokens.
+    if (trainThinking && !trainThinking[i]) t.mask.fill(0);
+    return t;
+  });
   // Token counts per sequence: rollout i's thinking is sequence i; trainable summaries follow.
   const counts = tokenAdv.map((t) => t.mask.reduce((n, m) => n + m, 0));
   const summarySeq = rollouts.map((r, i) =>
@@ -167,7 +210,8 @@ export function columnTargets(
   budgets: number[],
   aggregation: LossAggregation,
   normLength: number,
+  trainThinking?: boolean[],
 ): ColumnTargets {
-  const { traces, thinkingTokens, summaryTokens } = traceTargets(rollouts, thinking, summary, budgets, aggregation, normLength);
+  const { traces, thinkingTokens, summaryTokens } = traceTargets(rollouts, thinking, summary, budgets, aggregation, normLength, trainThinking);
   return { ...scatterTargets(layout, traces), thinkingTokens, summaryTokens };
 }

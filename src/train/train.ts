@@ -10,12 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetSupport, makePrior } from '../core/budget.js';
 import { deriveSeed } from '../core/rng.js';
+import { fail } from '../core/errors.js';
+import { rolloutCapAt } from '../core/rewards.js';
 import { bestSoFar, overthinkingCount, varianceRatio } from '../core/metrics.js';
 import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
 import { sampleRollouts, requiredSeqLen, type Rollout } from '../model/sampler.js';
+import type { TaskProblem } from '../tasks/types.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
@@ -23,6 +26,8 @@ import { AdamW } from './optim.js';
 import { groupTargets, traceTargets } from './targets.js';
 import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
 import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
+import { drawQuestionGroups, outcomeShaping, usesArena } from './arena.js';
+import { evaluateAskingEachBudget, targetLevels, withLevelTokens } from './prompt-targets.js';
 
 export interface StepMetrics {
   step: number;
@@ -45,6 +50,19 @@ export interface StepMetrics {
   thinkingTokens: number;
   summaryTokens: number;
   seconds: number;
+  /** Only in runs that use an arena setting (docs/arena.md). */
+  arena?: {
+    /** Thinking cap of this step's rollouts (ThinkPrune's limit, Elastic Reasoning's t; else b_max). */
+    rolloutCap: number;
+    /** Mean shaped reward of the batch's traces (the correctness under the plain reward). */
+    shapedReward: number;
+    /** Question groups sampled this step (more than questionsPerStep under dynamic sampling). */
+    sampledGroups: number;
+    /** Of the batch's groups, those whose correctness varies (the others train nothing under GRPO). */
+    informativeGroups: number;
+    /** Mean target length asked for in the prompt (L1), or null. */
+    meanTarget: number | null;
+  };
 }
 
 export interface RunResult {
@@ -91,7 +109,14 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   if (ckpt.config.maxSeqLen < need) {
     throw new Error(`base policy maxSeqLen ${ckpt.config.maxSeqLen} < ${need} needed for b_max ${bMax}`);
   }
-  const policy = new TransformerPolicy(ckpt.config, ckpt.weights);
+  // Arena: the rollout caps must fit under b_max; L1 grows its own copy of the policy by one
+  // input token per target level (prompt-targets.ts), leaving the base checkpoint as it is.
+  config.rolloutCaps.forEach((cap, i) => {
+    if (cap > bMax) fail('config.rolloutCaps', `[${i}] = ${cap} exceeds b_max ${bMax}`);
+  });
+  const levels = config.promptTargets > 0 ? targetLevels(bMax, config.promptTargets) : [];
+  const model = levels.length > 0 ? withLevelTokens(ckpt, task, config.promptTargets) : ckpt;
+  const policy = new TransformerPolicy(model.config, model.weights);
   const variables = policy.variables();
   const optimizer = new AdamW(variables, config);
   let startStep = 0;
@@ -117,14 +142,18 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   }
   // The same questions and sampling streams for every run and seed (paired comparisons).
   const evalSet = heldOutSet(task, config.evalQuestions, 0);
-  const evaluate = (questions: number) =>
-    evaluatePolicy(policy, task, evalSet.slice(0, questions), {
+  const evaluate = (questions: number) => {
+    const problems = evalSet.slice(0, questions);
+    const opts = {
       maxBudget: bMax,
       budgetCount: config.evalBudgetCount,
       samples: config.evalSamples,
       temperature: config.evalTemperature,
       seed: evalStreamSeed(config.evalSeed),
-    });
+    };
+    // L1 is evaluated by asking for each budget in turn; every other run by one trace cut at every budget.
+    return levels.length > 0 ? evaluateAskingEachBudget(policy, task, problems, { ...opts, levels: config.promptTargets }) : evaluatePolicy(policy, task, problems, opts);
+  };
 
   const G = config.groupSize;
   const Q = config.questionsPerStep;
@@ -132,22 +161,25 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   for (let step = startStep + 1; step <= config.steps; step++) {
     const started = Date.now();
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
-    const draw = trainingSampler(task, deriveSeed(config.seed, 'problems', step));
-    const questions = Array.from({ length: Q }, () => draw());
-    const rollouts = await sampleRollouts(
-      policy,
-      task,
-      questions.flatMap((q) => Array.from({ length: G }, () => q)),
-      { budgets, summariesPerGroup: config.summariesPerBudget, seed: deriveSeed(config.seed, 'rollouts', step), temperature: config.temperature, bMax },
-    );
+    // Arena (arena.ts): the rollouts may be capped below b_max (ThinkPrune, Elastic Reasoning),
+    // each question may ask for a target length (L1), and dynamic sampling (DAPO) may draw more
+    // rounds of questions, keeping groups whose correctness varies.
+    const cap = rolloutCapAt(config.rolloutCaps, step, config.steps, bMax);
+    const rolloutBudgets = cap === bMax ? budgets : budgetSupport(cap, config.trainBudgetCount);
+    const sample = (problems: TaskProblem[], seed: number) =>
+      sampleRollouts(policy, task, problems, { budgets: rolloutBudgets, summariesPerGroup: config.summariesPerBudget, seed, temperature: config.temperature, bMax: cap });
+    const { groups: batchGroups, sampledGroups } = await drawQuestionGroups(config, step, task, levels, sample);
+    const questions = batchGroups.map((g) => g.question);
+    const rollouts = batchGroups.flatMap((g) => g.rollouts);
     opts.onRollouts?.(step, rollouts);
 
-    // ---- 2. advantages per question group (§3-§5) ----
-    const groups = questions.map((_, q) =>
-      groupTargets(rollouts.slice(q * G, (q + 1) * G), prior.probs, {
+    // ---- 2. advantages per question group (§3-§5; arena: the outcome reward shapes) ----
+    const groups = batchGroups.map((g) =>
+      groupTargets(g.rollouts, prior.probs, {
         baseline: config.baseline,
         discount: config.discount,
         summaryMode: config.summaryMode,
+        outcome: outcomeShaping(config, step, cap, g.target),
       }),
     );
 
@@ -166,7 +198,8 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
         advantages: qs.flatMap((q) => groups[q].summary.advantages),
         trainable: qs.flatMap((q) => groups[q].summary.trainable),
       };
-      const targets = traceTargets(mb, thinking, summary, budgets, config.aggregation, bMax);
+      const trainThinking = qs.flatMap((q) => groups[q].trainThinking);
+      const targets = traceTargets(mb, thinking, summary, rolloutBudgets, config.aggregation, bMax, trainThinking);
       thinkingTokens += targets.thinkingTokens;
       summaryTokens += targets.summaryTokens;
       // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
@@ -207,6 +240,17 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       thinkingTokens,
       summaryTokens,
       seconds: (Date.now() - started) / 1000,
+      ...(usesArena(config)
+        ? {
+            arena: {
+              rolloutCap: cap,
+              shapedReward: mean(groups.flatMap((g) => g.R.map((row) => row[0]))),
+              sampledGroups,
+              informativeGroups: batchGroups.filter((g) => g.informative).length,
+              meanTarget: levels.length > 0 ? mean(batchGroups.map((g) => g.target!)) : null,
+            },
+          }
+        : {}),
     };
     appendJsonLine(metricsPath, metrics);
     opts.onStep?.(metrics, config.steps);
