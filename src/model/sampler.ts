@@ -87,6 +87,9 @@ export interface SampleOptions {
   firstRow?: number;
 }
 
+/** `sampleRollouts` or a drop-in for it that computes elsewhere (e.g. `ComputePool.sampleRollouts`, on every core). */
+export type RolloutSampler = (policy: TransformerPolicy, task: Task, problems: TaskProblem[], options: SampleOptions) => Promise<Rollout[]>;
+
 /** Longest position a rollout can reach, + 1: what `maxSeqLen` must be at least. */
 export function requiredSeqLen(maxPromptLength: number, bMax: number, summaryMaxTokens: number): number {
   return 1 + maxPromptLength + bMax + 3 + summaryMaxTokens;

@@ -6,9 +6,10 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fail } from '../core/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { packageRoot } from '../util/package-root.js';
 import { RUN_NAMES, type RunName } from './config.js';
 import { getPreset, warmStartFor, type ReproducePreset } from './presets.js';
 import { BASE_POLICY_DIR, jobId, runJob, type Job, type JobProgress } from './jobs.js';
@@ -60,18 +61,6 @@ export function defaultOutDir(preset: ReproducePreset): string {
   if (preset.task !== own.task) name += `-${preset.task}`;
   if (preset.train.steps !== own.train.steps) name += `-${String(preset.train.steps)}steps`;
   return join('runs', name);
-}
-
-/** The repository root (where package.json names this package), found from the working directory. */
-export function packageRoot(start = process.cwd()): string {
-  let dir = resolve(start);
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'anytime') return dir;
-    const up = dirname(dir);
-    if (up === dir) fail('cwd', `no 'anytime' package.json above ${start}: run from inside the repository`);
-    dir = up;
-  }
 }
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSummary> {

@@ -15,13 +15,14 @@ import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
-import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
+import { requiredSeqLen } from '../model/sampler.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
 import { groupTargets, traceTargets } from './targets.js';
-import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
+import { gradientChunks, traceTree, unflattenGradient } from './gradient.js';
+import { ComputePool } from './parallel.js';
 import { evaluatePolicy, type EvalResult } from './evaluate.js';
 
 export interface StepMetrics {
@@ -70,6 +71,19 @@ const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
 
 export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<RunResult | null> {
   const config = checkTrainConfig(configIn);
+  const resultPath = join(opts.outDir, 'result.json');
+  if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
+  // Worker threads for rollouts and gradient chunks (config.threads; src/train/parallel.ts).
+  const pool = await ComputePool.start(config.threads);
+  if (pool.note) console.warn(`train: ${pool.note}`);
+  try {
+    return await runSteps(config, opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePool): Promise<RunResult | null> {
   const task = getTask(config.task);
   const bMax = config.maxBudget || task.maxThinking;
   const budgets = budgetSupport(bMax, config.trainBudgetCount);
@@ -77,7 +91,6 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   const ckptPath = join(opts.outDir, 'checkpoint.bin');
   const metricsPath = join(opts.outDir, 'metrics.jsonl');
   const resultPath = join(opts.outDir, 'result.json');
-  if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
 
   // ---- policy and optimiser: from the run's checkpoint when resuming, else the base policy ----
   const resuming = existsSync(ckptPath);
@@ -118,6 +131,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       samples: config.evalSamples,
       temperature: config.evalTemperature,
       seed: deriveSeed(config.seed, 'eval', step),
+      sampler: pool.sampleRollouts,
     });
 
   const G = config.groupSize;
@@ -128,7 +142,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
     const draw = trainingSampler(task, deriveSeed(config.seed, 'problems', step));
     const questions = Array.from({ length: Q }, () => draw());
-    const rollouts = await sampleRollouts(
+    const rollouts = await pool.sampleRollouts(
       policy,
       task,
       questions.flatMap((q) => Array.from({ length: G }, () => q)),
@@ -165,9 +179,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
       // chunks are fixed by the data and config.gradientChunks, so threads change no bit of it.
       const chunks = gradientChunks(mb.map(traceTree), targets.traces, config.gradientChunks);
-      const parts: LossGradient[] = [];
-      for (const chunk of chunks) parts.push(await chunkGradient(policy, chunk, surrogate));
-      const { loss, grads } = sumInChunkOrder(parts);
+      const { loss, grads } = await pool.gradient(policy, chunks, surrogate);
       lossSum += loss;
       const gradTensors = unflattenGradient(variables, grads);
       gradNorm = await optimizer.apply(gradTensors);
