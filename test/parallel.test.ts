@@ -14,7 +14,7 @@ import { initBackend } from '../src/backend.js';
 import { seededRng } from '../src/core/rng.js';
 import { budgetSupport, makePrior } from '../src/core/budget.js';
 import { TransformerPolicy, makeConfig } from '../src/model/transformer.js';
-import { sampleRollouts, requiredSeqLen, type Rollout } from '../src/model/sampler.js';
+import { generate, sampleRollouts, requiredSeqLen, type Rollout } from '../src/model/sampler.js';
 import { packTraces, packedLogProbs, traceTreeLength } from '../src/model/forward.js';
 import { columnTargets, groupTargets, traceTargets } from '../src/train/targets.js';
 import { chunkGradient, gradientChunks, splitIntoChunks, sumInChunkOrder, traceTree } from '../src/train/gradient.js';
@@ -193,6 +193,10 @@ describe('one run on every core (ComputePool)', () => {
       const here = tf.memory().numTensors;
       const first = await two.gradient(policy, chunks, settings);
       expect(await two.sampleRollouts(policy, toyTask, problems, options)).toEqual(rollouts); // toyTask is not registered: runs here
+      // generate split over the threads: the continuations of one batch, bit for bit.
+      const prefixes = problems.map((p) => [1, ...p.prompt]);
+      const genOptions = { maxTokens: 6, seed: 3, stopTokens: [2] };
+      expect(await two.generate(policy, prefixes, genOptions)).toEqual(await generate(policy, prefixes, genOptions));
       const inWorkers = await two.workerTensorCounts();
       for (let i = 0; i < 3; i++) {
         const again = await two.gradient(policy, chunks, settings);

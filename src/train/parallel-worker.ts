@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { matMulRouting, registerWasmKernels } from '../../kernels/index.js';
 import { getTask } from '../tasks/index.js';
-import { sampleRollouts } from '../model/sampler.js';
+import { generate, sampleRollouts } from '../model/sampler.js';
 import { TransformerPolicy, parameterShapes } from '../model/transformer.js';
 import { chunkGradient } from './gradient.js';
 import type { WeightsRef, WorkerBackend, WorkerReply, WorkerRequest } from './parallel.js';
@@ -48,6 +48,8 @@ async function handle(request: WorkerRequest): Promise<{ result: unknown; transf
       const rollouts = await sampleRollouts(policyAt(request.weights), getTask(request.task), request.problems, request.options);
       return { result: rollouts, transfer: [] };
     }
+    case 'generate':
+      return { result: await generate(policyAt(request.weights), request.prefixes, request.options), transfer: [] };
     case 'gradient': {
       const p = policyAt(request.weights);
       const results = [];

@@ -22,10 +22,11 @@ import { ATTENTION_KERNEL, matMulRouting, type MatMulRouting } from '../../kerne
 import { fail } from '../core/errors.js';
 import { getTask } from '../tasks/index.js';
 import type { Task, TaskProblem } from '../tasks/types.js';
-import { sampleRollouts, type Rollout, type SampleOptions } from '../model/sampler.js';
+import { generate, sampleRollouts, type Continuation, type GenerateOptions, type Rollout, type SampleOptions } from '../model/sampler.js';
 import type { TransformerConfig, TransformerPolicy } from '../model/transformer.js';
 import { packageRoot } from '../util/package-root.js';
-import { chunkGradient, sumInChunkOrder, type GradientChunk, type LossGradient, type SurrogateSettings } from './gradient.js';
+import { chunkGradient, sumInChunkOrder, unflattenGradient, type GradientChunk, type LossGradient, type SurrogateSettings } from './gradient.js';
+import type { AdamW } from './optim.js';
 
 /** How a worker sets up its backend: as this thread's. */
 export interface WorkerBackend {
@@ -43,6 +44,7 @@ export interface WeightsRef {
 /** Messages to a worker. */
 export type WorkerRequest =
   | { id: number; kind: 'sample'; weights: WeightsRef; task: string; problems: TaskProblem[]; options: SampleOptions }
+  | { id: number; kind: 'generate'; weights: WeightsRef; prefixes: number[][]; options: GenerateOptions }
   | { id: number; kind: 'gradient'; weights: WeightsRef; chunks: GradientChunk[]; settings: SurrogateSettings }
   | { id: number; kind: 'tensors' };
 
@@ -187,32 +189,56 @@ export class ComputePool {
   }
 
   /**
-   * `sampleRollouts` on every thread: problems in contiguous parts, one per thread (this one
-   * takes the first), each sampled with its `firstRow`; the same rollouts as one batch.
+   * Runs `here(part)` on this thread's part of `rows` and `remote(part, start)` on each worker's
+   * (contiguous parts, one per thread, this thread first) and concatenates the results in order.
+   */
+  private async splitRows<R>(
+    policy: TransformerPolicy,
+    rows: number,
+    here: (end: number) => Promise<R[]>,
+    remote: (weights: WeightsRef, start: number, end: number) => Omit<WorkerRequest, 'id'>,
+  ): Promise<R[]> {
+    const parts = Math.min(this.threads, rows);
+    const weights = await this.publish(policy);
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
+    const others = this.workers
+      .slice(0, parts - 1)
+      .map((w, i) => w.call<R[]>({ ...remote(weights, bounds[i + 1], bounds[i + 2]), id: this.nextId++ } as WorkerRequest));
+    return settleAll([here(bounds[1]), ...others]).then((all) => all.flat());
+  }
+
+  /**
+   * `sampleRollouts` on every thread: the problems in contiguous parts, one per thread, each
+   * sampled with its `firstRow`; the same rollouts as one batch.
    */
   sampleRollouts = async (policy: TransformerPolicy, task: Task, problems: TaskProblem[], options: SampleOptions): Promise<Rollout[]> => {
     this.checkOpen();
-    const parts = Math.min(this.threads, problems.length);
-    if (parts <= 1 || !isRegistered(task)) return sampleRollouts(policy, task, problems, options);
-    const weights = await this.publish(policy);
+    if (this.threads === 1 || problems.length === 1 || !isRegistered(task)) return sampleRollouts(policy, task, problems, options);
     const first = options.firstRow ?? 0;
-    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * problems.length) / parts));
-    const remote = this.workers.slice(0, parts - 1).map((w, i) =>
-      w.call<Rollout[]>({
-        id: this.nextId++,
-        kind: 'sample',
-        weights,
-        task: task.name,
-        problems: problems.slice(bounds[i + 1], bounds[i + 2]),
-        options: { ...options, firstRow: first + bounds[i + 1] },
-      }),
+    return this.splitRows(
+      policy,
+      problems.length,
+      (end) => sampleRollouts(policy, task, problems.slice(0, end), { ...options, firstRow: first }),
+      (weights, start, end) => ({ kind: 'sample', weights, task: task.name, problems: problems.slice(start, end), options: { ...options, firstRow: first + start } }),
     );
-    const local = sampleRollouts(policy, task, problems.slice(0, bounds[1]), { ...options, firstRow: first });
-    const all = await Promise.allSettled([local, ...remote]);
-    const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    return all.flatMap((r) => (r as PromiseFulfilledResult<Rollout[]>).value);
   };
+
+  /**
+   * `generate` on every thread: the prefixes in contiguous parts, one per thread, each padded to
+   * the longest prefix of all and seeded by its `firstRow`; the same continuations as one batch.
+   */
+  async generate(policy: TransformerPolicy, prefixes: number[][], options: GenerateOptions): Promise<Continuation[]> {
+    this.checkOpen();
+    if (this.threads === 1 || prefixes.length <= 1) return generate(policy, prefixes, options);
+    const first = options.firstRow ?? 0;
+    const prefixColumns = Math.max(options.prefixColumns ?? 0, ...prefixes.map((p) => p.length));
+    return this.splitRows(
+      policy,
+      prefixes.length,
+      (end) => generate(policy, prefixes.slice(0, end), { ...options, firstRow: first, prefixColumns }),
+      (weights, start, end) => ({ kind: 'generate', weights, prefixes: prefixes.slice(start, end), options: { ...options, firstRow: first + start, prefixColumns } }),
+    );
+  }
 
   /**
    * Loss and gradient of a minibatch given as chunks: chunk c is computed by thread c mod
@@ -235,10 +261,23 @@ export class ComputePool {
     const local = (async () => {
       for (const c of dealt(0)) parts[c] = await chunkGradient(policy, chunks[c], settings);
     })();
-    const all = await Promise.allSettled([local, ...remote]);
-    const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll([local, ...remote]);
     return sumInChunkOrder(parts);
+  }
+
+  /**
+   * One optimiser update as `train` runs it: the minibatch's gradient from its chunks on every
+   * thread (`gradient`), then one AdamW step on this thread's policy. Returns the loss and the
+   * gradient norm before clipping.
+   */
+  async update(policy: TransformerPolicy, optimizer: AdamW, chunks: GradientChunk[], settings: SurrogateSettings): Promise<{ loss: number; gradNorm: number }> {
+    const { loss, grads } = await this.gradient(policy, chunks, settings);
+    const tensors = unflattenGradient(policy.variables(), grads);
+    try {
+      return { loss, gradNorm: await optimizer.apply(tensors) };
+    } finally {
+      tf.dispose(tensors);
+    }
   }
 
   /** Tensors alive in each worker's tfjs engine (tests of leaks). */
@@ -253,6 +292,14 @@ export class ComputePool {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
   }
+}
+
+/** Awaits every promise (so no worker is still busy on a call this one gave up), then throws the first error if any. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const all = await Promise.allSettled(promises);
+  const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return all.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** True when a worker's `getTask(task.name)` is this very task (custom tasks cannot be posted). */

@@ -5,7 +5,6 @@
  * `updatesPerBatch` AdamW steps on the clipped surrogate. Checkpoints let a killed run resume
  * with identical results: every random draw of step t is derived from (seed, t).
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetSupport, makePrior } from '../core/budget.js';
@@ -21,7 +20,7 @@ import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
 import { groupTargets, traceTargets } from './targets.js';
-import { gradientChunks, traceTree, unflattenGradient } from './gradient.js';
+import { gradientChunks, traceTree } from './gradient.js';
 import { ComputePool } from './parallel.js';
 import { evaluatePolicy, type EvalResult } from './evaluate.js';
 
@@ -179,11 +178,9 @@ async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePo
       // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
       // chunks are fixed by the data and config.gradientChunks, so threads change no bit of it.
       const chunks = gradientChunks(mb.map(traceTree), targets.traces, config.gradientChunks);
-      const { loss, grads } = await pool.gradient(policy, chunks, surrogate);
-      lossSum += loss;
-      const gradTensors = unflattenGradient(variables, grads);
-      gradNorm = await optimizer.apply(gradTensors);
-      tf.dispose(gradTensors);
+      const update = await pool.update(policy, optimizer, chunks, surrogate);
+      lossSum += update.loss;
+      gradNorm = update.gradNorm;
     }
 
     // ---- 4. metrics (§8) ----
