@@ -31,6 +31,11 @@ export interface ReproduceOptions {
   out?: string;
   /** Worker threads; 0 runs every job in this thread (default: min(cores, jobs)). */
   workers?: number;
+  /**
+   * Threads each training run computes on (its TrainConfig.threads; results do not depend on it).
+   * Default: the cores divided among the jobs running at once (`workers`, or one in this thread), at least 1.
+   */
+  threadsPerRun?: number;
   /** Where warm-started base policies are cached (default data/base). */
   baseDir?: string;
   /** Called on every progress update of any job. */
@@ -84,16 +89,20 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
     opts.onProgress?.(p, progress);
   };
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
+  if (opts.threadsPerRun !== undefined && !(Number.isInteger(opts.threadsPerRun) && opts.threadsPerRun >= 1)) {
+    fail('threadsPerRun', `must be a positive integer, got ${opts.threadsPerRun}`);
+  }
+  const threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cpus().length / Math.max(1, workers)));
 
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
   if (workers === 0) {
     await initBackend();
-    for (const job of [{ kind: 'base' } as Job, ...runJobs]) await runJob(job, preset, out, report, baseDir);
+    for (const job of [{ kind: 'base' } as Job, ...runJobs]) await runJob(job, preset, out, report, baseDir, threads);
   } else {
     const root = packageRoot();
     const pool = Array.from(
       { length: workers },
-      () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { preset, outDir: out, baseDir } }),
+      () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { preset, outDir: out, baseDir, threads } }),
     );
     try {
       const runOn = (worker: Worker, job: Job) =>

@@ -8,7 +8,7 @@ import { initBackend } from '../backend.js';
 import { runJob, type Job } from './jobs.js';
 import type { ReproducePreset } from './presets.js';
 
-const { preset, outDir, baseDir } = workerData as { preset: ReproducePreset; outDir: string; baseDir: string };
+const { preset, outDir, baseDir, threads } = workerData as { preset: ReproducePreset; outDir: string; baseDir: string; threads: number };
 const port = parentPort!;
 let ready: Promise<unknown> | null = null;
 
@@ -16,7 +16,7 @@ port.on('message', async (job: Job) => {
   try {
     ready ??= initBackend();
     await ready;
-    await runJob(job, preset, outDir, (p) => port.postMessage({ type: 'progress', progress: p }), baseDir);
+    await runJob(job, preset, outDir, (p) => port.postMessage({ type: 'progress', progress: p }), baseDir, threads);
     port.postMessage({ type: 'done', job });
   } catch (e) {
     const err = e as Error;
