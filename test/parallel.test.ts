@@ -23,6 +23,7 @@ import { warmStartHash } from '../src/model/warmstart.js';
 import { warmStartFor } from '../src/train/presets.js';
 import { getTask } from '../src/tasks/index.js';
 import { runConfig } from '../src/train/config.js';
+import { reproduce } from '../src/train/reproduce.js';
 import { ComputePool } from '../src/train/parallel.js';
 import { train, type RunResult, type StepMetrics } from '../src/train/train.js';
 import { toyTask } from './modelToyTask.js';
@@ -122,6 +123,17 @@ describe('chunked gradients', () => {
     const again = [];
     for (const c of chunks) again.push(await chunkGradient(policy, c, settings));
     expect(bytes(sumInChunkOrder(again).grads)).toBe(bytes(sum.grads));
+  });
+});
+
+describe('compute settings', () => {
+  it('are validated by name: threads, gradientChunks, threadsPerRun', async () => {
+    expect(runConfig('grpo').threads).toBe(0);
+    expect(runConfig('grpo').gradientChunks).toBe(4);
+    expect(() => runConfig('grpo', { threads: -1 })).toThrow(/config.threads: must be an integer ≥ 0 \(0 = every core\)/);
+    expect(() => runConfig('grpo', { threads: 1.5 })).toThrow(/config.threads/);
+    expect(() => runConfig('grpo', { gradientChunks: 0 })).toThrow(/config.gradientChunks: must be a positive integer/);
+    await expect(reproduce({ preset: 'smoke', threadsPerRun: 0, out: mkdtempSync(join(tmpdir(), 'anytime-par-rep-')) })).rejects.toThrow(/threadsPerRun: must be a positive integer/);
   });
 });
 

@@ -70,6 +70,9 @@ export function defaultOutDir(preset: ReproducePreset): string {
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSummary> {
   const preset = resolvePreset(opts);
+  if (opts.threadsPerRun !== undefined && !(Number.isInteger(opts.threadsPerRun) && opts.threadsPerRun >= 1)) {
+    fail('threadsPerRun', `must be a positive integer, got ${opts.threadsPerRun}`);
+  }
   const out = opts.out ?? defaultOutDir(preset);
   // Runs and seeds may grow between invocations; everything that shapes a run must not change.
   const argsPath = join(out, 'preset.json');
@@ -89,9 +92,6 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
     opts.onProgress?.(p, progress);
   };
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
-  if (opts.threadsPerRun !== undefined && !(Number.isInteger(opts.threadsPerRun) && opts.threadsPerRun >= 1)) {
-    fail('threadsPerRun', `must be a positive integer, got ${opts.threadsPerRun}`);
-  }
   const threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cpus().length / Math.max(1, workers)));
 
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
