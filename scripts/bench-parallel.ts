@@ -14,14 +14,21 @@
  *     (`pool.update`); `train-1pass` is the same update in one pass on one thread (the trainer
  *     before chunking), to show what the chunking costs;
  *   - rl-step: the whole RL step as `train()` runs it (ar-uniform on chain, the default sizes:
- *     rollouts with forced summaries, advantages, 2 updates), the median of `StepMetrics.seconds`
- *     over `--steps` steps after the first.
+ *     rollouts with forced summaries, advantages, 2 updates), the median time between consecutive
+ *     `onStep` calls (one whole step) over `--steps` steps after the first.
  * The API the repository's other benchmarks can call is the same: `ComputePool.start(threads)`,
- * then `pool.generate`, `pool.sampleRollouts`, `pool.update`, or `train({ ...config, threads })`.
+ * then `pool.generate`, `pool.sampleRollouts`, `pool.update`, or `train(config, { pool, … })` (or `config.threads`).
+ * Besides wall time it records each thread's CPU time (Linux schedstat: this thread's directly,
+ * the workers' through `pool.workerStats()`): on a machine shared with other work, wall-clock
+ * ratios only show how much CPU the scheduler granted (with autogroup scheduling a session's
+ * threads share one session's slice), so the report also gives the busiest thread's CPU time
+ * against the 1-thread CPU time. The busiest thread's time is a lower bound of the critical path
+ * (no waits; phases that run one after the other on different threads are overlapped; GC helper
+ * threads not counted), so that speed-up is an upper bound of what idle cores would give.
  * Writes <out>/parallel.json and <out>/parallel.md.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend.js';
@@ -68,6 +75,33 @@ const median = (xs: number[]) => {
 };
 const log = (msg: string) => process.stderr.write(`[bench-parallel] ${msg}\n`);
 
+/** CPU milliseconds used so far by this thread (Linux schedstat). */
+const mainCpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+
+/** One timed piece of work: wall time and the busiest thread's CPU time (this one or a worker). */
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/** Wall and CPU clocks of this thread and of each worker of `pool`. */
+interface Clocks {
+  wall: number;
+  main: number;
+  workers: Promise<number[]>;
+}
+
+const clocks = (pool: ComputePool): Clocks => ({
+  wall: performance.now(),
+  main: mainCpuMs(),
+  workers: pool.workerStats().then((s) => s.map((w) => w.cpuMs)),
+});
+
+async function sampleBetween(a: Clocks, b: Clocks): Promise<Sample> {
+  const [wa, wb] = [await a.workers, await b.workers];
+  return { wall: b.wall - a.wall, cpu: Math.max(b.main - a.main, ...wb.map((x, i) => x - wa[i])) };
+}
+
 /** The benchmark's 64 × 96 training batch as the trainer's chunks: advantage 1, its loss weights. */
 function tinyChunks(chunks: number): GradientChunk[] {
   const inputs = makeTinyInputs();
@@ -107,10 +141,10 @@ async function main(): Promise<void> {
     rollouts: (pool) => pool.sampleRollouts(base, chain, problems, rolloutOptions),
     train: (pool) => pool.update(tiny, optimizer, chunked, settings),
   };
-  const times: Record<string, Record<Key, number[][]>> = {};
-  const record = (name: string, key: Key, round: number, ms: number) => {
+  const times: Record<string, Record<Key, Sample[][]>> = {};
+  const record = (name: string, key: Key, round: number, sample: Sample) => {
     times[name] ??= { 1: [], N: [] };
-    (times[name][key][round] ??= []).push(ms);
+    (times[name][key][round] ??= []).push(sample);
   };
   for (const fn of Object.values(work)) for (const key of [1, 'N'] as Key[]) await fn(pools[key]); // warm-up
   const tensorsBefore = tf.memory().numTensors;
@@ -119,62 +153,75 @@ async function main(): Promise<void> {
     for (const [name, fn] of Object.entries(work)) {
       for (const key of order) {
         for (let r = 0; r < opts.reps; r++) {
-          const t0 = performance.now();
+          const before = clocks(pools[key]);
+          await before.workers;
           await fn(pools[key]);
-          record(name, key, round, performance.now() - t0);
+          record(name, key, round, await sampleBetween(before, clocks(pools[key])));
         }
       }
     }
     for (let r = 0; r < opts.reps; r++) {
-      const t0 = performance.now();
+      const before = clocks(pools[1]);
       await pools[1].update(tiny, optimizer, onePass, settings);
-      record('train-1pass', 1, round, performance.now() - t0);
+      record('train-1pass', 1, round, await sampleBetween(before, clocks(pools[1])));
     }
     // The whole RL step as train() runs it, in a fresh folder each time.
     for (const key of order) {
       const dir = mkdtempSync(join(tmpdir(), 'anytime-bench-parallel-'));
-      const seconds: number[] = [];
-      await train(runConfig('ar-uniform', { task: 'chain', steps: opts.steps + 1, checkpointEvery: 1000, evalQuestions: 1, evalSamples: 1, threads: key === 1 ? 1 : opts.threads }), {
+      // Clocks at each onStep call: between two, one whole step (no evaluation or checkpoint until
+      // the end). A worker answers the stats request before the next step's work (its queue is in order).
+      const marks: Clocks[] = [];
+      await train(runConfig('ar-uniform', { task: 'chain', steps: opts.steps + 1, checkpointEvery: 1000, evalQuestions: 1, evalSamples: 1 }), {
         outDir: dir,
         basePolicy: basePath,
-        onStep: (m) => {
-          if (m.step > 1) seconds.push(m.seconds * 1000);
-        },
+        pool: pools[key],
+        onStep: () => marks.push(clocks(pools[key])),
       });
       rmSync(dir, { recursive: true, force: true });
       times['rl-step'] ??= { 1: [], N: [] };
-      times['rl-step'][key][round] = seconds;
+      times['rl-step'][key][round] = await Promise.all(marks.slice(1).map((m, i) => sampleBetween(marks[i], m)));
     }
     log(`round ${round + 1}/${opts.rounds} done (load ${loadavg()[0].toFixed(1)})`);
   }
   const leaked = tf.memory().numTensors - tensorsBefore;
-  const workerTensors = await pools.N.workerTensorCounts();
+  const workerTensors = (await pools.N.workerStats()).map((w) => w.tensors);
   await Promise.all([pools[1].close(), pools.N.close()]);
 
+  const summarize = (perRound: Sample[][], what: keyof Sample) => perRound.map((samples) => median(samples.map((x) => x[what])));
+  const ratio = (one: number[], many: number[]) => {
+    const r = one.map((x, i) => x / many[i]);
+    return { median: median(r), min: Math.min(...r), max: Math.max(...r) };
+  };
   const rows = Object.entries(times).map(([name, t]) => {
-    const one = t[1].map(median);
-    const many = t.N.length ? t.N.map(median) : [];
-    const ratios = many.length ? one.map((x, i) => x / many[i]) : [];
+    const [one, oneCpu] = [summarize(t[1], 'wall'), summarize(t[1], 'cpu')];
+    const many = t.N.length ? { wall: summarize(t.N, 'wall'), cpu: summarize(t.N, 'cpu') } : undefined;
     return {
       workload: name,
       oneThreadMs: median(one),
-      manyThreadsMs: many.length ? median(many) : undefined,
-      speedup: ratios.length ? { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : undefined,
-      perRoundMs: t,
+      oneThreadCpuMs: median(oneCpu),
+      manyThreadsMs: many && median(many.wall),
+      manyThreadsCriticalCpuMs: many && median(many.cpu),
+      speedup: many && ratio(one, many.wall),
+      cpuSpeedup: many && ratio(oneCpu, many.cpu),
+      perRound: t,
     };
   });
-  const onePassMs = rows.find((r) => r.workload === 'train-1pass')!.oneThreadMs;
+  const { oneThreadMs: onePassMs, oneThreadCpuMs: onePassCpuMs } = rows.find((r) => r.workload === 'train-1pass')!;
   const fmt = (x: number | undefined, d = 0) => (x === undefined ? '' : x.toFixed(d));
   const md = [
     `# One run on every core: ${opts.threads} threads vs 1`,
     '',
     `\`${['npx tsx scripts/bench-parallel.ts', ...process.argv.slice(2)].join(' ')}\` — ${opts.rounds} rounds × ${opts.reps} repeats (rl-step: ${opts.steps} steps), medians per round, ratio = 1-thread time / ${opts.threads}-thread time paired by round.`,
     '',
-    '| workload | 1 thread (ms) | ' + `${opts.threads} threads (ms) | speed-up median [min, max] |`,
-    '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.workload} | ${fmt(r.oneThreadMs)} | ${fmt(r.manyThreadsMs)} | ${r.speedup ? `${fmt(r.speedup.median, 2)}x [${fmt(r.speedup.min, 2)}, ${fmt(r.speedup.max, 2)}]` : ''} |`),
+    `| workload | 1 thread: wall (ms) | ${opts.threads} threads: wall (ms) | wall speed-up, median [min, max] | 1 thread: CPU (ms) | ${opts.threads} threads: busiest thread CPU (ms) | CPU speed-up, median [min, max] |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => {
+      const x = (v?: { median: number; min: number; max: number }) => (v ? `${fmt(v.median, 2)}x [${fmt(v.min, 2)}, ${fmt(v.max, 2)}]` : '');
+      return `| ${r.workload} | ${fmt(r.oneThreadMs)} | ${fmt(r.manyThreadsMs)} | ${x(r.speedup)} | ${fmt(r.oneThreadCpuMs)} | ${fmt(r.manyThreadsCriticalCpuMs)} | ${x(r.cpuSpeedup)} |`;
+    }),
     '',
-    `train-1pass is the update in one pass on one thread (no chunks): chunking into ${DEFAULT_TRAIN_CONFIG.gradientChunks} costs ${fmt((rows.find((r) => r.workload === 'train')!.oneThreadMs / onePassMs - 1) * 100)}% on one thread.`,
+    `train-1pass is the update in one pass on one thread (no chunks): chunking into ${DEFAULT_TRAIN_CONFIG.gradientChunks} costs ${fmt((rows.find((r) => r.workload === 'train')!.oneThreadMs / onePassMs - 1) * 100)}% wall, ${fmt((rows.find((r) => r.workload === 'train')!.oneThreadCpuMs / onePassCpuMs - 1) * 100)}% CPU on one thread.`,
+    'CPU = the busiest thread\'s CPU time during the call (this thread or a worker): a lower bound of the real critical path (no waits, phases overlapped, GC threads not counted), so the CPU speed-up is an upper bound of the idle-machine speed-up.',
     `Machine: ${availableParallelism()} cores, load average ${loadStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end. Tensors leaked here: ${leaked}; in the workers after all rounds: ${workerTensors.join(', ')} (the policy copies).`,
   ].join('\n');
   mkdirSync(opts.out, { recursive: true });

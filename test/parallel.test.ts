@@ -209,12 +209,12 @@ describe('one run on every core (ComputePool)', () => {
       const prefixes = problems.map((p) => [1, ...p.prompt]);
       const genOptions = { maxTokens: 6, seed: 3, stopTokens: [2] };
       expect(await two.generate(policy, prefixes, genOptions)).toEqual(await generate(policy, prefixes, genOptions));
-      const inWorkers = await two.workerTensorCounts();
+      const inWorkers = (await two.workerStats()).map((w) => w.tensors);
       for (let i = 0; i < 3; i++) {
         const again = await two.gradient(policy, chunks, settings);
         expect(bytes(again.grads)).toBe(bytes(first.grads));
       }
-      expect(await two.workerTensorCounts()).toEqual(inWorkers);
+      expect((await two.workerStats()).map((w) => w.tensors)).toEqual(inWorkers);
       expect(tf.memory().numTensors).toBe(here);
       // Same bits as this thread alone.
       const alone = [];
@@ -223,7 +223,7 @@ describe('one run on every core (ComputePool)', () => {
     } finally {
       await two.close();
     }
-    await expect(two.workerTensorCounts()).rejects.toThrow(/pool: is closed/);
+    await expect(two.workerStats()).rejects.toThrow(/pool: is closed/);
   }, 120_000);
 
   it('an error in a worker rejects the call with the worker\'s message, and the pool still works', async () => {

@@ -3,6 +3,7 @@
  * parent thread's, and a copy of the policy read from the shared weights buffer whenever its
  * version changes. Answers each request with its result or the error it threw.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -11,7 +12,7 @@ import { getTask } from '../tasks/index.js';
 import { generate, sampleRollouts } from '../model/sampler.js';
 import { TransformerPolicy, parameterShapes } from '../model/transformer.js';
 import { chunkGradient } from './gradient.js';
-import type { WeightsRef, WorkerBackend, WorkerReply, WorkerRequest } from './parallel.js';
+import type { WeightsRef, WorkerBackend, WorkerReply, WorkerRequest, WorkerStats } from './parallel.js';
 
 const port = parentPort!;
 const { backend } = workerData as { backend: WorkerBackend };
@@ -42,6 +43,15 @@ function policyAt(ref: WeightsRef): TransformerPolicy {
   return policy;
 }
 
+/** CPU time of this thread (first field of Linux's schedstat, in ns); NaN where there is none. */
+function threadCpuMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 async function handle(request: WorkerRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (request.kind) {
     case 'sample': {
@@ -56,8 +66,8 @@ async function handle(request: WorkerRequest): Promise<{ result: unknown; transf
       for (const chunk of request.chunks) results.push(await chunkGradient(p, chunk, request.settings));
       return { result: results, transfer: results.map((r) => r.grads.buffer as ArrayBuffer) };
     }
-    case 'tensors':
-      return { result: tf.memory().numTensors, transfer: [] };
+    case 'stats':
+      return { result: { tensors: tf.memory().numTensors, cpuMs: threadCpuMs() } satisfies WorkerStats, transfer: [] };
   }
 }
 

@@ -46,7 +46,15 @@ export type WorkerRequest =
   | { id: number; kind: 'sample'; weights: WeightsRef; task: string; problems: TaskProblem[]; options: SampleOptions }
   | { id: number; kind: 'generate'; weights: WeightsRef; prefixes: number[][]; options: GenerateOptions }
   | { id: number; kind: 'gradient'; weights: WeightsRef; chunks: GradientChunk[]; settings: SurrogateSettings }
-  | { id: number; kind: 'tensors' };
+  | { id: number; kind: 'stats' };
+
+/** What a worker reports about itself. */
+export interface WorkerStats {
+  /** Tensors alive in its tfjs engine (its policy copy holds one per parameter). */
+  tensors: number;
+  /** CPU milliseconds its thread has used (Linux; NaN elsewhere): benchmarks on shared machines. */
+  cpuMs: number;
+}
 
 /** A worker's answer: the result, or the error it threw. */
 export type WorkerReply = { id: number; result: unknown } | { id: number; error: { message: string; stack?: string } };
@@ -280,10 +288,10 @@ export class ComputePool {
     }
   }
 
-  /** Tensors alive in each worker's tfjs engine (tests of leaks). */
-  async workerTensorCounts(): Promise<number[]> {
+  /** Each worker's live tensors and CPU time so far (tests of leaks, benchmarks). */
+  async workerStats(): Promise<WorkerStats[]> {
     this.checkOpen();
-    return Promise.all(this.workers.map((w) => w.call<number>({ id: this.nextId++, kind: 'tensors' })));
+    return Promise.all(this.workers.map((w) => w.call<WorkerStats>({ id: this.nextId++, kind: 'stats' })));
   }
 
   /** Ends the workers (idempotent). */

@@ -64,6 +64,8 @@ export interface TrainOptions {
   onStep?: (m: StepMetrics, total: number) => void;
   /** Stop after this step as if killed (tests of resume). */
   stopAfterStep?: number;
+  /** Threads to compute on instead of a pool started from `config.threads` (left open; results are the same). */
+  pool?: ComputePool;
 }
 
 const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
@@ -72,6 +74,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   const config = checkTrainConfig(configIn);
   const resultPath = join(opts.outDir, 'result.json');
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
+  if (opts.pool) return runSteps(config, opts, opts.pool);
   // Worker threads for rollouts and gradient chunks (config.threads; src/train/parallel.ts).
   const pool = await ComputePool.start(config.threads);
   if (pool.note) console.warn(`train: ${pool.note}`);
