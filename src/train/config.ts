@@ -70,8 +70,15 @@ export interface TrainConfig {
   evalSamples: number;
   /** Evaluation sampling temperature. */
   evalTemperature: number;
-  /** Evaluate every this many steps (0: only at the end). */
+  /**
+   * Seed of the evaluation's sampling streams. It is the same for every run and training seed, so
+   * all runs are evaluated on the same questions with the same streams: differences are paired.
+   */
+  evalSeed: number;
+  /** Evaluate every this many steps during training (0: only at the end), for curves over steps. */
   evalEvery: number;
+  /** Questions of those evaluations during training (the first ones of the held-out set; ≤ evalQuestions when evalEvery > 0). */
+  evalEveryQuestions: number;
   /** Checkpoint every this many steps (the last step always checkpoints). */
   checkpointEvery: number;
 
@@ -118,7 +125,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalQuestions: 64,
   evalSamples: 4,
   evalTemperature: 0.6,
+  evalSeed: 0,
   evalEvery: 0,
+  evalEveryQuestions: 256,
   checkpointEvery: 5,
   threads: 0,
   gradientChunks: 4,
@@ -150,12 +159,16 @@ const BASELINES = ['brpo', 'group-mean', 'own-progress', 'none'] as const;
 export function checkTrainConfig(c: TrainConfig): TrainConfig {
   const ints: (keyof TrainConfig)[] = [
     'trainBudgetCount', 'summariesPerBudget', 'questionsPerStep', 'groupSize', 'steps', 'updatesPerBatch',
-    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'checkpointEvery', 'gradientChunks',
+    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'evalEveryQuestions', 'checkpointEvery', 'gradientChunks',
   ];
   for (const k of ints) checkPositiveInt(`config.${k}`, c[k] as number);
   if (!Number.isInteger(c.maxBudget) || c.maxBudget < 0) fail('config.maxBudget', `must be an integer ≥ 0 (0 = task default), got ${c.maxBudget}`);
   if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) fail('config.evalEvery', `must be an integer ≥ 0, got ${c.evalEvery}`);
   if (!Number.isInteger(c.seed)) fail('config.seed', `must be an integer, got ${c.seed}`);
+  if (!Number.isInteger(c.evalSeed)) fail('config.evalSeed', `must be an integer, got ${c.evalSeed}`);
+  if (c.evalEvery > 0 && c.evalEveryQuestions > c.evalQuestions) {
+    fail('config.evalEveryQuestions', `must be ≤ evalQuestions (${c.evalQuestions}), got ${c.evalEveryQuestions}`);
+  }
   if (!Number.isInteger(c.threads) || c.threads < 0) fail('config.threads', `must be an integer ≥ 0 (0 = every core), got ${c.threads}`);
   checkOneOf('config.prior', c.prior, PRIOR_KINDS);
   checkOneOf('config.summaryMode', c.summaryMode, SUMMARY_MODES);

@@ -22,7 +22,7 @@ import { AdamW } from './optim.js';
 import { groupTargets, traceTargets } from './targets.js';
 import { gradientChunks, traceTree } from './gradient.js';
 import { ComputePool } from './parallel.js';
-import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
 
 export interface StepMetrics {
   step: number;
@@ -51,8 +51,8 @@ export interface RunResult {
   config: TrainConfig;
   steps: number;
   eval: EvalResult;
-  /** Evaluations during training, by step. */
-  evalHistory: { step: number; eval: EvalResult }[];
+  /** Evaluations during training (every `evalEvery` steps, on the first `evalEveryQuestions` questions). */
+  evalHistory: EvalSnapshot[];
 }
 
 export interface TrainOptions {
@@ -67,6 +67,9 @@ export interface TrainOptions {
   /** Threads to compute on instead of a pool started from `config.threads` (left open; results are the same). */
   pool?: ComputePool;
 }
+
+/** Seed of the evaluation's sampling streams: a function of `config.evalSeed` only, never of the run. */
+export const evalStreamSeed = (evalSeed: number): number => deriveSeed(evalSeed, 'eval');
 
 const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
 
@@ -125,14 +128,15 @@ async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePo
     writeJsonAtomic(join(opts.outDir, 'config.json'), config);
     writeFileAtomic(metricsPath, '');
   }
+  // The same questions and sampling streams for every run and seed (paired comparisons).
   const evalSet = heldOutSet(task, config.evalQuestions, 0);
-  const evaluate = (step: number) =>
-    evaluatePolicy(policy, task, evalSet, {
+  const evaluate = (questions: number) =>
+    evaluatePolicy(policy, task, evalSet.slice(0, questions), {
       maxBudget: bMax,
       budgetCount: config.evalBudgetCount,
       samples: config.evalSamples,
       temperature: config.evalTemperature,
-      seed: deriveSeed(config.seed, 'eval', step),
+      seed: evalStreamSeed(config.evalSeed),
       sampler: pool.sampleRollouts,
     });
 
@@ -217,7 +221,7 @@ async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePo
     opts.onStep?.(metrics, config.steps);
 
     if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.steps) {
-      evalHistory.push({ step, eval: await evaluate(step) });
+      evalHistory.push(evalSnapshot(step, await evaluate(config.evalEveryQuestions)));
     }
     if (step % config.checkpointEvery === 0 || step === config.steps) {
       const state = await optimizer.getState();
@@ -236,7 +240,7 @@ async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePo
   }
 
   // ---- 5. final evaluation on the held-out set ----
-  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.steps), evalHistory };
+  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.evalQuestions), evalHistory };
   writeJsonAtomic(resultPath, result);
   optimizer.dispose();
   policy.dispose();
