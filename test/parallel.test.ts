@@ -61,7 +61,7 @@ describe('rollout rows do not depend on their batch', () => {
     }
     // Fewer summary rows per decoding batch: the same again.
     expect(await sampleRollouts(policy, toyTask, problems, { ...options, maxBranchRows: 7 })).toEqual(rollouts);
-  });
+  }, 120_000);
   it('rejects a bad firstRow, naming it', async () => {
     await expect(sampleRollouts(policy, toyTask, problems, { ...options, firstRow: -1 })).rejects.toThrow(/firstRow: must be an integer ≥ 0/);
   });
@@ -123,7 +123,7 @@ describe('chunked gradients', () => {
     const again = [];
     for (const c of chunks) again.push(await chunkGradient(policy, c, settings));
     expect(bytes(sumInChunkOrder(again).grads)).toBe(bytes(sum.grads));
-  });
+  }, 120_000);
 });
 
 describe('compute settings', () => {
@@ -145,7 +145,7 @@ describe('one run on every core (ComputePool)', () => {
   // Tiny sizes: b_max 16, 3 steps of 4 questions × 2 traces.
   const overrides = {
     task: 'search', maxBudget: 16, steps: 3, questionsPerStep: 4, groupSize: 2, updatesPerBatch: 2, gradientChunks: 3,
-    evalQuestions: 6, evalSamples: 2, evalBudgetCount: 4, evalEvery: 2, checkpointEvery: 1,
+    evalQuestions: 6, evalSamples: 2, evalBudgetCount: 4, evalEvery: 2, evalEveryQuestions: 4, checkpointEvery: 1,
   };
   const cores = availableParallelism();
   /** Everything a run wrote that its numbers define: metrics without timings, result, checkpoint bytes. */
