@@ -104,7 +104,7 @@ const has = (r: WorkerResult | undefined, w: Workload): r is WorkerResult => r !
 
 /** Times of one workload of one configuration across rounds. */
 export function summarizeTimes(runs: ConfigRuns, w: Workload): TimeSummary | undefined {
-  const present = runs.rounds.filter((r) => has(r, w));
+  const present = runs.rounds.filter((r): r is WorkerResult => has(r, w));
   if (present.length === 0) return undefined;
   const roundMediansMs = runs.rounds.map((r) => (has(r, w) ? r.medianMs[w]! : NaN));
   const finite = roundMediansMs.filter(Number.isFinite);

@@ -155,7 +155,8 @@ describe('targets on real rollouts', () => {
 });
 
 describe('train loop', () => {
-  const overrides = { steps: 4, questionsPerStep: 2, groupSize: 2, evalQuestions: 4, evalSamples: 1, evalBudgetCount: 4, checkpointEvery: 2 };
+  // One thread: starting worker threads per run would only slow these tests (test/parallel.test.ts covers threads).
+  const overrides = { steps: 4, questionsPerStep: 2, groupSize: 2, evalQuestions: 4, evalSamples: 1, evalBudgetCount: 4, checkpointEvery: 2, threads: 1 };
   const strip = (path: string) =>
     readFileSync(path, 'utf8')
       .trim()

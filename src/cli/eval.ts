@@ -313,15 +313,16 @@ export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): 
     throw e;
   }
 
-  const { settings } = cmd;
-  const identity = runIdentity(settings, { path: cmd.dataPath, sha256: dataSha256 }, cmd.limit);
+  const run: EvalCommand = cmd; // narrowed above; closures below do not keep the narrowing of a `let`
+  const { settings } = run;
+  const identity = runIdentity(settings, { path: run.dataPath, sha256: dataSha256 }, run.limit);
   const pool = new ServerPool({
-    baseUrls: cmd.baseUrls,
-    timeoutMs: cmd.timeoutMs,
-    retries: cmd.retries,
-    backoffMs: cmd.backoffMs,
-    concurrency: cmd.concurrency,
-    onRetry: ({ attempt, delayMs, reason }) => warn(`retry ${attempt}/${cmd.retries} in ${delayMs} ms: ${reason}`),
+    baseUrls: run.baseUrls,
+    timeoutMs: run.timeoutMs,
+    retries: run.retries,
+    backoffMs: run.backoffMs,
+    concurrency: run.concurrency,
+    onRetry: ({ attempt, delayMs, reason }) => warn(`retry ${attempt}/${run.retries} in ${delayMs} ms: ${reason}`),
     onServerDown: ({ server, restMs }) => warn(`server ${server} is not answering; its requests go to the other servers (retried in ${restMs} ms)`),
   });
   pool.model = settings.model;
@@ -338,11 +339,11 @@ export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): 
       identity,
       client: pool,
       grade: hooks.grade ?? gradeSummary,
-      resultsPath: cmd.resultsPath,
-      concurrency: cmd.concurrency * cmd.baseUrls.length,
+      resultsPath: run.resultsPath,
+      concurrency: run.concurrency * run.baseUrls.length,
       signal: hooks.signal,
       onStart: ({ total, resumed }) => {
-        if (resumed > 0) warn(`resuming: ${resumed} samples already in ${cmd.resultsPath}, ${total} to go`);
+        if (resumed > 0) warn(`resuming: ${resumed} samples already in ${run.resultsPath}, ${total} to go`);
         bar = new ProgressBar({ label: 'eval', total, unit: 'sample', stream: hooks.progressStream });
       },
       onSample: (record, { done }) => {
@@ -353,29 +354,29 @@ export async function runEvalCommand(argv: string[], hooks: EvalRunHooks = {}): 
         bar!.update(done, `acc@${settings.maxBudget}=${scored > 0 ? (correctAtMax / scored).toFixed(3) : '-'} len=${record.thinkingLength}`);
       },
     });
-    const agg = aggregate(result.records, settings.budgets, cmd.prior, { resamples: cmd.resamples });
+    const agg = aggregate(result.records, settings.budgets, run.prior, { resamples: run.resamples });
     if (agg.counts.unaligned > 0) {
-      warn(`warning: ${agg.counts.unaligned} of ${agg.count} samples could not be cut exactly and are not scored (see "unaligned" in ${cmd.resultsPath})`);
+      warn(`warning: ${agg.counts.unaligned} of ${agg.count} samples could not be cut exactly and are not scored (see "unaligned" in ${run.resultsPath})`);
     }
-    writeJsonAtomic(cmd.out, {
+    writeJsonAtomic(run.out, {
       identity,
       ...agg,
       requests: { attempts: pool.stats.attempts, retries: pool.stats.retries },
       servers: pool.roots,
-      samplesFile: cmd.resultsPath,
-      plot: cmd.plotPath,
+      samplesFile: run.resultsPath,
+      plot: run.plotPath,
     });
-    writeFileAtomic(cmd.plotPath, await accuracyPlotSvg([{ name: settings.model, aggregate: agg }], `Accuracy vs thinking budget (${agg.problems} problems)`));
+    writeFileAtomic(run.plotPath, await accuracyPlotSvg([{ name: settings.model, aggregate: agg }], `Accuracy vs thinking budget (${agg.problems} problems)`));
     log(formatAggregate(agg));
-    log(`wrote ${cmd.out}, ${cmd.resultsPath}, ${cmd.plotPath}`);
+    log(`wrote ${run.out}, ${run.resultsPath}, ${run.plotPath}`);
     return 0;
   } catch (e) {
     if (hooks.signal?.aborted && e === hooks.signal.reason) {
-      warn(`\ninterrupted; finished samples are saved in ${cmd.resultsPath}; rerun the same command to resume`);
+      warn(`\ninterrupted; finished samples are saved in ${run.resultsPath}; rerun the same command to resume`);
       return 130;
     }
     if (e instanceof EvalServerError) {
-      warn(`\nanytime eval: server error (${e.kind}): ${e.message}\nfinished samples are saved in ${cmd.resultsPath}; rerun to resume`);
+      warn(`\nanytime eval: server error (${e.kind}): ${e.message}\nfinished samples are saved in ${run.resultsPath}; rerun to resume`);
       return 3;
     }
     if (e instanceof AnytimeInputError) {

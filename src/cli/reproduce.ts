@@ -1,5 +1,5 @@
 /**
- * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR]`
+ * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR] [--workers N] [--threads-per-run N]`
  */
 import { AnytimeInputError } from '../core/errors.js';
 import { MultiProgress } from '../util/progress.js';
@@ -21,6 +21,7 @@ const SPEC = {
   runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
   workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
+  'threads-per-run': { type: 'int', help: 'threads each run computes on (default: cores / runs at once, at least 1)' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
       out: values.out,
       workers: values.workers,
+      threadsPerRun: values['threads-per-run'],
       onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
     });
     const preset = resolvePreset({ preset: values.preset, task: values.task, steps: values.steps, seeds: values.seeds });

@@ -87,6 +87,9 @@ export interface SampleOptions {
   firstRow?: number;
 }
 
+/** `sampleRollouts` or a drop-in for it that computes elsewhere (e.g. `ComputePool.sampleRollouts`, on every core). */
+export type RolloutSampler = (policy: TransformerPolicy, task: Task, problems: TaskProblem[], options: SampleOptions) => Promise<Rollout[]>;
+
 /** Longest position a rollout can reach, + 1: what `maxSeqLen` must be at least. */
 export function requiredSeqLen(maxPromptLength: number, bMax: number, summaryMaxTokens: number): number {
   return 1 + maxPromptLength + bMax + 3 + summaryMaxTokens;
@@ -297,8 +300,16 @@ export interface GenerateOptions {
   stopTokens?: number[];
   /** Sampling temperature; 0 is greedy. Default 1. */
   temperature?: number;
-  /** Seed; row i draws from the stream `deriveSeed(seed, 'generate', i)`. */
+  /** Seed; row i draws from the stream `deriveSeed(seed, 'generate', firstRow + i)`. */
   seed: number;
+  /** Index of `prefixes[0]` in the whole batch these prefixes are a part of (default 0). */
+  firstRow?: number;
+  /**
+   * Cache columns the prefixes are left-padded to (default: the longest prefix). A part of a
+   * batch given the whole batch's longest prefix (and its `firstRow`) continues exactly as it
+   * would in the whole batch (`decodeBatch`'s `prefixColumns`).
+   */
+  prefixColumns?: number;
 }
 
 /**
@@ -306,8 +317,9 @@ export interface GenerateOptions {
  * until a stop token or `maxTokens`. Rows are left-padded; row i's positions start at 0.
  */
 export async function generate(policy: TransformerPolicy, prefixes: number[][], options: GenerateOptions): Promise<Continuation[]> {
-  const { maxTokens, stopTokens = [SPECIAL.EOS], temperature = 1, seed } = options;
+  const { maxTokens, stopTokens = [SPECIAL.EOS], temperature = 1, seed, firstRow = 0, prefixColumns } = options;
   checkPositiveInt('maxTokens', maxTokens);
+  if (!(Number.isInteger(firstRow) && firstRow >= 0)) fail('firstRow', `must be an integer ≥ 0, got ${firstRow}`);
   if (!(temperature >= 0) || !Number.isFinite(temperature)) fail('temperature', `must be a finite number ≥ 0, got ${temperature}`);
   if (prefixes.length === 0 || prefixes.some((p) => p.length === 0)) fail('prefixes', 'must be non-empty token lists (start them with BOS)');
   const longest = Math.max(...prefixes.map((p) => p.length));
@@ -321,7 +333,9 @@ export async function generate(policy: TransformerPolicy, prefixes: number[][], 
   const stop = new Set(stopTokens);
   const out = await decodeBatch(
     policy,
-    prefixes.map((prefix, i) => ({ prefix, maxTokens, temperature, rng: seededRng(deriveSeed(seed, 'generate', i)), isStop: (tokens) => stop.has(tokens[tokens.length - 1]) })),
+    prefixes.map((prefix, i) => ({ prefix, maxTokens, temperature, rng: seededRng(deriveSeed(seed, 'generate', firstRow + i)), isStop: (tokens) => stop.has(tokens[tokens.length - 1]) })),
+    {},
+    { prefixColumns },
   );
   disposeCache(out.cache);
   return out.outputs;

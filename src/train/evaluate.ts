@@ -10,7 +10,7 @@
 import { budgetSupport, makePrior } from '../core/budget.js';
 import { anytimeScore } from '../core/metrics.js';
 import { clusteredMean } from '../core/stats.js';
-import { sampleRollouts } from '../model/sampler.js';
+import { sampleRollouts, type RolloutSampler } from '../model/sampler.js';
 import type { TransformerPolicy } from '../model/transformer.js';
 import type { Task, TaskProblem } from '../tasks/types.js';
 import { meanScoresByBudget } from './targets.js';
@@ -26,6 +26,8 @@ export interface EvalOptions {
   seed: number;
   /** Summaries per prefix (1 by default; their mean is the per-trace score). */
   summaries?: number;
+  /** What samples the rollouts (default `sampleRollouts`; a `ComputePool`'s uses every core, same rollouts). */
+  sampler?: RolloutSampler;
 }
 
 export interface EvalResult {
@@ -56,7 +58,7 @@ export async function evaluatePolicy(policy: TransformerPolicy, task: Task, prob
   const budgets = budgetSupport(opts.maxBudget, opts.budgetCount);
   const k = opts.samples;
   const expanded = problems.flatMap((p) => Array.from({ length: k }, () => p));
-  const rollouts = await sampleRollouts(policy, task, expanded, {
+  const rollouts = await (opts.sampler ?? sampleRollouts)(policy, task, expanded, {
     budgets,
     summariesPerGroup: opts.summaries ?? 1,
     seed: opts.seed,

@@ -41,6 +41,8 @@ export async function runJob(
   outDir: string,
   onProgress: (p: JobProgress) => void,
   baseDir = BASE_POLICY_DIR,
+  /** Threads a training run computes on (TrainConfig.threads; 0 = every core). */
+  threads = 0,
 ): Promise<void> {
   const task = getTask(preset.task);
   const id = jobId(job);
@@ -93,7 +95,7 @@ export async function runJob(
   const { path } = JSON.parse(readFileSync(basePath, 'utf8')) as { path: string };
   // Validate the base checkpoint early, with a clear error if it is missing or corrupt.
   loadCheckpoint(path).policy.dispose();
-  const config = runConfig(job.run, { ...preset.train, task: preset.task, seed: job.seed });
+  const config = runConfig(job.run, { ...preset.train, task: preset.task, seed: job.seed, threads });
   await train(config, {
     outDir: runDir(outDir, job.run, job.seed),
     basePolicy: path,

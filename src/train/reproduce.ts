@@ -6,9 +6,10 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { fail } from '../core/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { packageRoot } from '../util/package-root.js';
 import { ARENA_RUN_NAMES, RUN_NAMES, type RunName } from './config.js';
 import { getPreset, seedsOf, warmStartFor, type ReproducePreset } from './presets.js';
 import { BASE_POLICY_DIR, jobId, runJob, type Job, type JobProgress } from './jobs.js';
@@ -32,6 +33,11 @@ export interface ReproduceOptions {
   out?: string;
   /** Worker threads; 0 runs every job in this thread (default: min(cores, jobs)). */
   workers?: number;
+  /**
+   * Threads each training run computes on (its TrainConfig.threads; results do not depend on it).
+   * Default: the cores divided among the jobs running at once (`workers`, or one in this thread), at least 1.
+   */
+  threadsPerRun?: number;
   /** Where warm-started base policies are cached (default data/base). */
   baseDir?: string;
   /** Called on every progress update of any job. */
@@ -80,20 +86,11 @@ export function defaultOutDir(preset: ReproducePreset): string {
   return join('runs', name);
 }
 
-/** The repository root (where package.json names this package), found from the working directory. */
-export function packageRoot(start = process.cwd()): string {
-  let dir = resolve(start);
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'anytime') return dir;
-    const up = dirname(dir);
-    if (up === dir) fail('cwd', `no 'anytime' package.json above ${start}: run from inside the repository`);
-    dir = up;
-  }
-}
-
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSummary> {
   const preset = resolvePreset(opts);
+  if (opts.threadsPerRun !== undefined && !(Number.isInteger(opts.threadsPerRun) && opts.threadsPerRun >= 1)) {
+    fail('threadsPerRun', `must be a positive integer, got ${opts.threadsPerRun}`);
+  }
   const out = opts.out ?? defaultOutDir(preset);
   const parts = presetParts(preset, out);
   // Runs and seeds may grow between invocations; everything that shapes a run must not change.
@@ -120,14 +117,15 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
   };
   const label = (pj: PartJob, p: JobProgress): JobProgress => (parts.length > 1 ? { ...p, id: `${basename(pj.part.out)} ${p.id}` } : p);
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
+  const threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cpus().length / Math.max(1, workers)));
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
 
   if (workers === 0) {
     await initBackend();
-    for (const pj of [...baseJobs, ...runJobs]) await runJob(pj.job, pj.part.preset, pj.part.out, (p) => report(label(pj, p)), baseDir);
+    for (const pj of [...baseJobs, ...runJobs]) await runJob(pj.job, pj.part.preset, pj.part.out, (p) => report(label(pj, p)), baseDir, threads);
   } else {
     const root = packageRoot();
-    const pool = Array.from({ length: workers }, () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { baseDir } }));
+    const pool = Array.from({ length: workers }, () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { baseDir, threads } }));
     try {
       const runOn = (worker: Worker, pj: PartJob) =>
         new Promise<void>((res, rej) => {

@@ -199,19 +199,10 @@ export interface ColumnTargets extends PackedTargets {
 }
 
 /**
- * `traceTargets` of a minibatch scattered into the columns of its packing (`layout`, from
- * `packTraces(rollouts)`): per column the advantage and the weight of the token in the loss.
+ * `traceTargets(rollouts, …)` of a minibatch scattered into the columns of its packing (`layout`,
+ * from `packTraces(rollouts)`): per column the advantage and the weight of the token in the loss.
  */
-export function columnTargets(
-  layout: PackedLayout,
-  rollouts: Rollout[],
-  thinking: Matrix,
-  summary: { advantages: number[][][]; trainable: boolean[][][] },
-  budgets: number[],
-  aggregation: LossAggregation,
-  normLength: number,
-  trainThinking?: boolean[],
-): ColumnTargets {
-  const { traces, thinkingTokens, summaryTokens } = traceTargets(rollouts, thinking, summary, budgets, aggregation, normLength, trainThinking);
+export function columnTargets(layout: PackedLayout, ...minibatch: Parameters<typeof traceTargets>): ColumnTargets {
+  const { traces, thinkingTokens, summaryTokens } = traceTargets(...minibatch);
   return { ...scatterTargets(layout, traces), thinkingTokens, summaryTokens };
 }

@@ -5,7 +5,6 @@
  * `updatesPerBatch` AdamW steps on the clipped surrogate. Checkpoints let a killed run resume
  * with identical results: every random draw of step t is derived from (seed, t).
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetSupport, makePrior } from '../core/budget.js';
@@ -17,14 +16,15 @@ import { thinkingValues, type Matrix } from '../core/advantages.js';
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
-import { sampleRollouts, requiredSeqLen, type Rollout } from '../model/sampler.js';
+import { requiredSeqLen, type Rollout } from '../model/sampler.js';
 import type { TaskProblem } from '../tasks/types.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
 import { groupTargets, traceTargets } from './targets.js';
-import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
+import { gradientChunks, traceTree } from './gradient.js';
+import { ComputePool } from './parallel.js';
 import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
 import { drawQuestionGroups, outcomeShaping, usesArena } from './arena.js';
 import { evaluateAskingEachBudget, targetLevels, withLevelTokens } from './prompt-targets.js';
@@ -84,6 +84,8 @@ export interface TrainOptions {
   stopAfterStep?: number;
   /** Called with each step's rollouts as soon as they are sampled (scripts/bench.ts replays them on PyTorch). */
   onRollouts?: (step: number, rollouts: Rollout[]) => void;
+  /** Threads to compute on instead of a pool started from `config.threads` (left open; results are the same). */
+  pool?: ComputePool;
 }
 
 /** Seed of the evaluation's sampling streams: a function of `config.evalSeed` only, never of the run. */
@@ -93,6 +95,20 @@ const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
 
 export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<RunResult | null> {
   const config = checkTrainConfig(configIn);
+  const resultPath = join(opts.outDir, 'result.json');
+  if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
+  if (opts.pool) return runSteps(config, opts, opts.pool);
+  // Worker threads for rollouts and gradient chunks (config.threads; src/train/parallel.ts).
+  const pool = await ComputePool.start(config.threads);
+  if (pool.note) console.warn(`train: ${pool.note}`);
+  try {
+    return await runSteps(config, opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runSteps(config: TrainConfig, opts: TrainOptions, pool: ComputePool): Promise<RunResult | null> {
   const task = getTask(config.task);
   const bMax = config.maxBudget || task.maxThinking;
   const budgets = budgetSupport(bMax, config.trainBudgetCount);
@@ -100,7 +116,6 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   const ckptPath = join(opts.outDir, 'checkpoint.bin');
   const metricsPath = join(opts.outDir, 'metrics.jsonl');
   const resultPath = join(opts.outDir, 'result.json');
-  if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
 
   // ---- policy and optimiser: from the run's checkpoint when resuming, else the base policy ----
   const resuming = existsSync(ckptPath);
@@ -150,6 +165,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       samples: config.evalSamples,
       temperature: config.evalTemperature,
       seed: evalStreamSeed(config.evalSeed),
+      sampler: pool.sampleRollouts,
     };
     // L1 is evaluated by asking for each budget in turn; every other run by one trace cut at every budget.
     return levels.length > 0 ? evaluateAskingEachBudget(policy, task, problems, { ...opts, levels: config.promptTargets }) : evaluatePolicy(policy, task, problems, opts);
@@ -167,7 +183,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     const cap = rolloutCapAt(config.rolloutCaps, step, config.steps, bMax);
     const rolloutBudgets = cap === bMax ? budgets : budgetSupport(cap, config.trainBudgetCount);
     const sample = (problems: TaskProblem[], seed: number) =>
-      sampleRollouts(policy, task, problems, { budgets: rolloutBudgets, summariesPerGroup: config.summariesPerBudget, seed, temperature: config.temperature, bMax: cap });
+      pool.sampleRollouts(policy, task, problems, { budgets: rolloutBudgets, summariesPerGroup: config.summariesPerBudget, seed, temperature: config.temperature, bMax: cap });
     const { groups: batchGroups, sampledGroups } = await drawQuestionGroups(config, step, task, levels, sample);
     const questions = batchGroups.map((g) => g.question);
     const rollouts = batchGroups.flatMap((g) => g.rollouts);
@@ -205,13 +221,9 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
       // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
       // chunks are fixed by the data and config.gradientChunks, so threads change no bit of it.
       const chunks = gradientChunks(mb.map(traceTree), targets.traces, config.gradientChunks);
-      const parts: LossGradient[] = [];
-      for (const chunk of chunks) parts.push(await chunkGradient(policy, chunk, surrogate));
-      const { loss, grads } = sumInChunkOrder(parts);
-      lossSum += loss;
-      const gradTensors = unflattenGradient(variables, grads);
-      gradNorm = await optimizer.apply(gradTensors);
-      tf.dispose(gradTensors);
+      const update = await pool.update(policy, optimizer, chunks, surrogate);
+      lossSum += update.loss;
+      gradNorm = update.gradNorm;
     }
 
     // ---- 4. metrics (§8) ----

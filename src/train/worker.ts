@@ -8,7 +8,7 @@ import { initBackend } from '../backend.js';
 import { jobId, runJob, type Job } from './jobs.js';
 import type { ReproducePreset } from './presets.js';
 
-const { baseDir } = workerData as { baseDir: string };
+const { baseDir, threads } = workerData as { baseDir: string; threads: number };
 const port = parentPort!;
 let ready: Promise<unknown> | null = null;
 
@@ -17,7 +17,7 @@ port.on('message', async ({ job, preset, outDir }: { job: Job; preset: Reproduce
   try {
     ready ??= initBackend();
     await ready;
-    await runJob(job, preset, outDir, (p) => port.postMessage({ type: 'progress', progress: p }), baseDir);
+    await runJob(job, preset, outDir, (p) => port.postMessage({ type: 'progress', progress: p }), baseDir, threads);
     port.postMessage({ type: 'done', ...reply });
   } catch (e) {
     const err = e as Error;
