@@ -21,6 +21,12 @@ const SPEC = {
   workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
 } as const;
 
+/** A percentage over seeds: `72.6 ± 1.3 (3 seeds)`; one seed has no spread to show: `72.6 (1 seed)`. */
+export function overSeeds(stat: { mean: number; std: number }, seeds: number): string {
+  const mean = (100 * stat.mean).toFixed(1);
+  return seeds > 1 ? `${mean} ± ${(100 * stat.std).toFixed(1)} (${seeds} seeds)` : `${mean} (${seeds} seed)`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   try {
     const { values, help } = parseArgs(argv, SPEC);
@@ -42,10 +48,10 @@ export async function run(argv: string[]): Promise<number> {
     });
     const out = values.out ?? defaultOutDir(resolvePreset({ preset: values.preset, task: values.task, steps: values.steps }));
     console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
-    console.log('run            anytime        final');
-    if (result.base) console.log(`base policy    ${(100 * result.base.anytime).toFixed(1)}           ${(100 * result.base.final).toFixed(1)}`);
+    console.log(`${'run'.padEnd(14)} ${'anytime'.padEnd(22)} final`);
+    if (result.base) console.log(`${'base policy'.padEnd(14)} ${(100 * result.base.anytime).toFixed(1).padEnd(22)} ${(100 * result.base.final).toFixed(1)}`);
     for (const r of result.runs) {
-      console.log(`${r.run.padEnd(14)} ${(100 * r.anytime.mean).toFixed(1)} ± ${(100 * r.anytime.std).toFixed(1)}    ${(100 * r.final.mean).toFixed(1)} ± ${(100 * r.final.std).toFixed(1)}`);
+      console.log(`${r.run.padEnd(14)} ${overSeeds(r.anytime, r.seeds).padEnd(22)} ${overSeeds(r.final, r.seeds)}`);
     }
     return 0;
   } catch (e) {
