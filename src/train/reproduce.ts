@@ -97,8 +97,10 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
 
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
+  // Chosen here first, even when workers train: the one line saying which backend runs is
+  // printed once, and worker threads inherit it (ANYTIME_BACKEND_ANNOUNCED) instead of repeating it.
+  await initBackend();
   if (workers === 0) {
-    await initBackend();
     for (const job of [{ kind: 'base' } as Job, ...runJobs]) await runJob(job, preset, out, report, baseDir);
   } else {
     const root = packageRoot();
