@@ -10,7 +10,7 @@
  * Options: --timeout SECONDS (per cell, default 1500), --python PATH (the interpreter that has
  * Jupyter; default $ANYTIME_JUPYTER_PYTHON or /usr/bin/python3 — Debian's packages
  * jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core, see
- * scripts/ci-setup-notebooks.sh), --out DIR (default build/notebooks).
+ * `npm run setup`), --out DIR (default build/notebooks).
  *
  * Why a project kernelspec: tslab compiles imports relative to the kernel's working directory,
  * and Jupyter starts kernels in the notebook's folder, where `../src/...` is "not under rootDir".
@@ -81,7 +81,7 @@ function checkJupyter(python: string): void {
   if (r.status !== 0) {
     throw new Error(
       `notebooks: ${python} has no Jupyter (${r.stderr.trim().split('\n').pop()}). On Debian/Ubuntu run ` +
-        '`sudo bash scripts/ci-setup-notebooks.sh` (jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core), ' +
+        '`sudo npm run setup -- notebooks` (jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core), ' +
         'or pass --python / set ANYTIME_JUPYTER_PYTHON to an interpreter that has them.',
     );
   }

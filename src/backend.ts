@@ -12,7 +12,7 @@
  *
  * Works in Node and in the browser. In Node, WebGPU comes from the `webgpu` npm package
  * (Dawn). Without a GPU, Dawn finds a software adapter by one of two routes (see
- * scripts/ci-setup-webgpu.sh for the packages):
+ * scripts/setup.sh, `npm run setup`, for the packages):
  *   - Vulkan lavapipe from Mesa >= 25 (Debian 12: `mesa-vulkan-drivers` from
  *     bookworm-backports), a full WebGPU adapter;
  *   - OpenGL llvmpipe through EGL surfaceless (`EGL_PLATFORM=surfaceless`, Dawn's
