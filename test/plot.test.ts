@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, lineChartSvg } from '../src/plot/index.js';
+import { barChartSvg, lineChartSpec, lineChartSvg, runColor, runColors } from '../src/plot/index.js';
 
 /**
  * Minimal XML well-formedness check: every tag closes in order, attributes are quoted, and
@@ -88,6 +88,36 @@ describe('lineChartSvg', () => {
     const dup = [{ name: 'a', points: [{ x: 0, y: 1 }] }, { name: 'a', points: [{ x: 0, y: 2 }] }];
     await expect(lineChartSvg({ xLabel: 'x', yLabel: 'y', series: dup })).rejects.toThrow(/series\[1\]\.name: duplicates/);
     await expect(lineChartSvg({ xLabel: 'x', yLabel: 'y', yDomain: [1, 0], series: [{ name: 'a', points: [{ x: 0, y: 1 }] }] })).rejects.toThrow(/yDomain: must be \[lo, hi\]/);
+  });
+});
+
+describe('lineChartSvg: intervals, reference lines, colours', () => {
+  const series = [
+    { name: 'grpo', points: [{ x: 1, y: 0.5, lo: 0.4, hi: 0.55 }, { x: 2, y: 0.6, lo: 0.5, hi: 0.7 }] },
+    { name: 'ar-uniform', points: [{ x: 1, y: 0.52, lo: 0.45, hi: 0.6 }, { x: 2, y: 0.7, lo: 0.65, hi: 0.72 }] },
+  ];
+  it('draws asymmetric intervals as a band, a dashed reference line, and the given colours', async () => {
+    const svg = await lineChartSvg({ xLabel: 'x', yLabel: 'y', series, intervals: 'band', rules: [{ y: 0.55 }], colors: runColors(['grpo', 'ar-uniform']) });
+    checkWellFormedSvg(svg);
+    expect(count(markGroups(svg, 'area').join(''), '<path')).toBe(2);
+    expect(svg).toContain('stroke-dasharray="4,3"');
+    expect(svg).toContain(runColor('grpo'));
+    expect(svg).toContain(runColor('ar-uniform'));
+    const spec = lineChartSpec({ xLabel: 'x', yLabel: 'y', series, colors: { grpo: '#123456' } }) as { encoding: { color: { scale: { range: string[] } } } };
+    expect(spec.encoding.color.scale.range[0]).toBe('#123456');
+  });
+  it('the same name always gets the same colour; the paper runs have fixed ones', () => {
+    expect(runColor('thinkprune')).toBe(runColor('thinkprune'));
+    expect(runColors(['grpo', 'ar-linear'])).toEqual({ grpo: runColor('grpo'), 'ar-linear': runColor('ar-linear') });
+    expect(new Set(['grpo', 'ar-base', 'ar-linear', 'ar-uniform', 'grpo-dense', 'grpo-decouple', 'grpo-vr'].map(runColor)).size).toBe(7);
+  });
+  it('rejects malformed intervals and options, naming them', async () => {
+    const bad = (p: object) => lineChartSvg({ xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [{ x: 0, y: 1, ...p }] }] });
+    await expect(bad({ lo: 2, hi: 1 })).rejects.toThrow(/series\[0\]\.points\[0\]\.lo: lo and hi must both be finite with lo <= hi/);
+    await expect(bad({ lo: 0 })).rejects.toThrow(/lo and hi must both be finite/);
+    await expect(bad({ lo: 0, hi: 2, err: 0.1 })).rejects.toThrow(/err: give either err \(symmetric\) or lo and hi/);
+    await expect(lineChartSvg({ xLabel: 'x', yLabel: 'y', series, rules: [{ y: Number.NaN }] })).rejects.toThrow(/rules\[0\]\.y: must be a finite number/);
+    await expect(lineChartSvg({ xLabel: 'x', yLabel: 'y', series, intervals: 'whiskers' as never })).rejects.toThrow(/intervals: must be one of 'bars', 'band'/);
   });
 });
 

@@ -60,11 +60,3 @@ describe('progress displays never print a zero rate', () => {
     expect(lines()).toEqual(['eval [........................] 0/8 ETA --:--']);
   });
 });
-
-describe("the reproduce command's summary", () => {
-  it('shows a spread over several seeds and none for one seed', async () => {
-    const { overSeeds } = await import('../src/cli/reproduce.js');
-    expect(overSeeds({ mean: 0.7264, std: 0.013 }, 3)).toBe('72.6 ± 1.3 (3 seeds)');
-    expect(overSeeds({ mean: 0.697, std: 0 }, 1)).toBe('69.7 (1 seed)');
-  });
-});

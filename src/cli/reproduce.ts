@@ -6,6 +6,8 @@ import { MultiProgress } from '../util/progress.js';
 import { PRESET_NAMES } from '../train/presets.js';
 import { RUN_NAMES, type RunName } from '../train/config.js';
 import { defaultOutDir, reproduce, resolvePreset } from '../train/reproduce.js';
+import { fmtDiff, fmtInterval, type ReportSummary } from '../train/report.js';
+import { excludesZero } from '../core/stats.js';
 import { TASK_NAMES } from '../tasks/index.js';
 import { parseArgs, usage } from './args.js';
 
@@ -20,12 +22,6 @@ const SPEC = {
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
   workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
 } as const;
-
-/** A percentage over seeds: `72.6 ± 1.3 (3 seeds)`; one seed has no spread to show: `72.6 (1 seed)`. */
-export function overSeeds(stat: { mean: number; std: number }, seeds: number): string {
-  const mean = (100 * stat.mean).toFixed(1);
-  return seeds > 1 ? `${mean} ± ${(100 * stat.std).toFixed(1)} (${seeds} seeds)` : `${mean} (${seeds} seed)`;
-}
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -46,13 +42,12 @@ export async function run(argv: string[]): Promise<number> {
       workers: values.workers,
       onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
     });
-    const out = values.out ?? defaultOutDir(resolvePreset({ preset: values.preset, task: values.task, steps: values.steps }));
+    const preset = resolvePreset({ preset: values.preset, task: values.task, steps: values.steps, seeds: values.seeds });
+    const out = values.out ?? defaultOutDir(preset);
     console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
-    console.log(`${'run'.padEnd(14)} ${'anytime'.padEnd(22)} final`);
-    if (result.base) console.log(`${'base policy'.padEnd(14)} ${(100 * result.base.anytime).toFixed(1).padEnd(22)} ${(100 * result.base.final).toFixed(1)}`);
-    for (const r of result.runs) {
-      console.log(`${r.run.padEnd(14)} ${overSeeds(r.anytime, r.seeds).padEnd(22)} ${overSeeds(r.final, r.seeds)}`);
-    }
+    console.log(formatRunTable(result));
+    const comparisons = formatComparisons(result);
+    if (comparisons) console.log(`\n${comparisons}`);
     return 0;
   } catch (e) {
     if (e instanceof AnytimeInputError) {
@@ -61,4 +56,35 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** The run table the command prints: anytime and final accuracy with 95% intervals. */
+export function formatRunTable(result: ReportSummary): string {
+  const rows = [['run', 'seeds', 'anytime % [95% CI]', 'final % [95% CI]']];
+  if (result.base) rows.push(['base policy', '–', fmtInterval(result.base.anytimeCI), fmtInterval(result.base.finalCI)]);
+  for (const r of result.runs) rows.push([r.run, String(r.seeds), fmtInterval(r.anytime), fmtInterval(r.final)]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
+}
+
+/**
+ * Each run against GRPO, in plain words: the paired difference with its interval, and whether it
+ * is significant at this size (with one seed per run the interval covers only the questions).
+ */
+export function formatComparisons(result: ReportSummary): string {
+  const lines: string[] = [];
+  for (const c of result.comparisons) {
+    const seedsA = result.runs.find((r) => r.run === c.run)?.seeds ?? 0;
+    const seedsB = result.runs.find((r) => r.run === c.reference)?.seeds ?? 0;
+    const significant = excludesZero(c.anytime);
+    const verdict = significant
+      ? `significant at this size: ${c.run} is ${c.anytime.estimate > 0 ? 'ahead' : 'behind'}`
+      : 'NOT significant at this size: the difference is within evaluation noise';
+    lines.push(`${c.run} − ${c.reference}: anytime ${fmtDiff(c.anytime)} points, final ${fmtDiff(c.final)} points (paired 95% CI) — ${verdict}.`);
+    lines.push(`  per budget: above ${c.reference} at ${c.budgetsAbove} of ${c.accuracy.length} budgets, below at ${c.budgetsBelow}.`);
+    if (seedsA < 2 || seedsB < 2) {
+      lines.push('  one seed per run: the interval covers question sampling only, not the spread between training seeds; the full preset (5 seeds) measures that.');
+    }
+  }
+  return lines.join('\n');
 }

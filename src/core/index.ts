@@ -5,3 +5,4 @@ export * from './truncation.js';
 export * from './advantages.js';
 export * from './loss.js';
 export * from './metrics.js';
+export * from './stats.js';

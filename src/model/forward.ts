@@ -73,8 +73,8 @@ export interface PackedLayout {
   oldLogp: Float32Array;
 }
 
-/** Tree length of one trace: trunk plus every branch. */
-function treeLength(t: TraceTree): number {
+/** Tree length of one trace (packed columns): trunk plus every branch. */
+export function traceTreeLength(t: TraceTree): number {
   let n = 1 + t.prompt.length + t.thinking.length;
   for (const g of t.groups) for (const s of g.summaries) n += (g.forcing ?? forcingTokens(g.cut)).length + s.tokens.length;
   return n;
@@ -91,7 +91,7 @@ function treeLength(t: TraceTree): number {
 export function packTraces(traces: TraceTree[], maxSeqLen: number, options: { shareRows?: boolean } = {}): PackedBatch {
   const { shareRows = true } = options;
   if (traces.length === 0) fail('traces', 'must hold at least one trace');
-  const lengths = traces.map(treeLength);
+  const lengths = traces.map(traceTreeLength);
   const T = Math.max(...lengths);
   // First-fit decreasing (ties by index, so the packing is deterministic).
   const order = traces.map((_, r) => r).sort((a, b) => lengths[b] - lengths[a] || a - b);

@@ -8,8 +8,13 @@
  *    forking the trace's cache at the cut — the prefix's keys/values are reused, never
  *    recomputed — feeding the forcing suffix, then sampling until EOS or `summaryMaxTokens`.
  *
- * Token choice happens in JS from the read-back logits with per-row seeded streams, so the same
- * seed gives the same rollouts, independently of how rows are batched.
+ * Token choice happens in JS from the read-back logits with per-row seeded streams, and every
+ * row's numbers are computed alike whichever rows share its batch (on wasm with kernels/, bit for
+ * bit): prompts are left-padded to the task's longest prompt rather than the batch's, a summary
+ * takes from the trunk cache only the thinking tokens every trunk holds (all but the trace's
+ * last), and branch caches put their first written column after the longest possible prefix.
+ * So splitting the problems into parts (`firstRow`) and sampling the parts anywhere — another
+ * batch, another worker thread — gives exactly the rollouts of one batch.
  *
  * Where the backend can write a cache in place (wasm with kernels/ registered), caches are
  * preallocated and each step writes only its new column (no concat per step), and forks copy
@@ -75,6 +80,11 @@ export interface SampleOptions {
   summaryMaxTokens?: number;
   /** Most summary rows decoded at once (bounds memory). Default 512. */
   maxBranchRows?: number;
+  /**
+   * Index of `problems[0]` in the whole batch these problems are a part of (default 0): row b
+   * draws from the streams of row `firstRow + b`, so parts sampled separately give the whole's rollouts.
+   */
+  firstRow?: number;
 }
 
 /** Longest position a rollout can reach, + 1: what `maxSeqLen` must be at least. */
@@ -174,10 +184,11 @@ export async function sampleRollouts(
   problems: TaskProblem[],
   options: SampleOptions,
 ): Promise<Rollout[]> {
-  const { budgets, summariesPerGroup: A, seed, temperature = 1, maxBranchRows = 512 } = options;
+  const { budgets, summariesPerGroup: A, seed, temperature = 1, maxBranchRows = 512, firstRow = 0 } = options;
   checkBudgets(budgets);
   checkPositiveInt('summariesPerGroup', A);
   checkPositiveInt('maxBranchRows', maxBranchRows);
+  if (!(Number.isInteger(firstRow) && firstRow >= 0)) fail('firstRow', `must be an integer ≥ 0, got ${firstRow}`);
   if (!(temperature >= 0) || !Number.isFinite(temperature)) fail('temperature', `must be a finite number ≥ 0, got ${temperature}`);
   if (problems.length === 0) fail('problems', 'must hold at least one problem');
   const bMax = options.bMax ?? Math.floor(budgets[budgets.length - 1]);
@@ -194,18 +205,25 @@ export async function sampleRollouts(
   const scratch = new Float64Array(V);
 
   // ---- Thinking ----
+  // Prompts are padded to the task's longest (not the batch's), so a row's numbers do not depend
+  // on the other prompts of its batch.
   const think = await decodeBatch(
     policy,
     problems.map((p, b) => ({
       prefix: [SPECIAL.BOS, ...p.prompt],
       maxTokens: bMax,
       temperature,
-      rng: seededRng(deriveSeed(seed, 'think', b)),
+      rng: seededRng(deriveSeed(seed, 'think', firstRow + b)),
       isStop: (tokens) => tokens[tokens.length - 1] === SPECIAL.THINK_END,
     })),
+    {},
+    { prefixColumns: 1 + task.maxPromptLength },
   );
   const { pad, prefixLength: Lp, fed } = think;
-  const cache = think.cache;
+  // Branch caches put their first written column here, after the longest prefix any trace can
+  // leave in the trunk (Lp + bMax − 1), so where a summary's keys sit does not depend on the batch.
+  const branchStart = Lp + bMax - 1;
+  let cache = think.cache;
   const thinking = think.outputs.map((o) => o.tokens);
   const thinkingLogp = think.outputs.map((o) => o.logp);
   const finished = think.outputs.map((o) => o.stopped);
@@ -226,7 +244,10 @@ export async function sampleRollouts(
     const branches: Branch[] = [];
     rollouts.forEach((r, b) =>
       r.groups.forEach((g, gi) => {
-        const inCache = Math.min(g.cutLength, fed, r.thinking.length);
+        // A trace's last thinking token is in the trunk cache only when a longer trace shared the
+        // batch: take at most the others, so the branch is computed alike in any batch.
+        const inCache = Math.min(g.cutLength, r.thinking.length - 1);
+        if (inCache > fed) throw new Error(`internal: prefix of ${inCache} thinking tokens but only ${fed} in the cache`);
         for (let a = 0; a < A; a++) {
           branches.push({
             rollout: b,
@@ -236,7 +257,7 @@ export async function sampleRollouts(
             startPos: 1 + r.prompt.length + inCache,
             // Thinking tokens of the prefix not yet in the cache (at most the last one), then the forcing.
             pending: [...r.thinking.slice(inCache, g.cutLength), ...g.forcing],
-            rng: seededRng(deriveSeed(seed, 'summary', b, gi, a)),
+            rng: seededRng(deriveSeed(seed, 'summary', firstRow + b, gi, a)),
             tokens: [],
             logp: [],
             done: false,
@@ -244,8 +265,10 @@ export async function sampleRollouts(
         }
       }),
     );
+    // Without in-place writes the trunk holds only the columns fed; zeros stand in up to branchStart.
+    if (cache.k[0].shape[2] < branchStart) cache = withCapacity(cache, branchStart);
     for (let start = 0; start < branches.length; start += maxBranchRows) {
-      await decodeBranches(policy, cache, branches.slice(start, start + maxBranchRows), { temperature, summaryMax, scratch });
+      await decodeBranches(policy, cache, branches.slice(start, start + maxBranchRows), { temperature, summaryMax, scratch, branchStart });
     }
     for (const br of branches) {
       const r = rollouts[br.rollout];
@@ -330,6 +353,17 @@ export interface DecodeHooks {
   onRowDone?: (row: number, output: Continuation) => void;
 }
 
+/** Layout options of `decodeBatch`. */
+export interface DecodeLayout {
+  /**
+   * Cache columns the prefixes are left-padded to (default, and at least, the longest prefix).
+   * A fixed value makes each row's numbers independent of the other rows of the batch: with the
+   * longest prefix of the batch, a row's padding — hence how the prefill's attention kernel groups
+   * its keys — depends on the other rows.
+   */
+  prefixColumns?: number;
+}
+
 /** What `decodeBatch` returns; `cache` is the caller's to dispose (`disposeCache`). */
 export interface DecodedBatch {
   outputs: Continuation[];
@@ -364,12 +398,14 @@ function checkDecodeRow(policy: TransformerPolicy, row: DecodeRow, i: number): v
  * test holds or it has `maxTokens` tokens. Each row draws from its own stream, so its tokens do
  * not depend on which other rows share the batch (up to float rounding in the batched kernels).
  */
-export async function decodeBatch(policy: TransformerPolicy, rows: DecodeRow[], hooks: DecodeHooks = {}): Promise<DecodedBatch> {
+export async function decodeBatch(policy: TransformerPolicy, rows: DecodeRow[], hooks: DecodeHooks = {}, layout: DecodeLayout = {}): Promise<DecodedBatch> {
   if (rows.length === 0) fail('rows', 'must hold at least one row');
   rows.forEach((row, i) => checkDecodeRow(policy, row, i));
+  const { prefixColumns = 0 } = layout;
+  if (!(Number.isInteger(prefixColumns) && prefixColumns >= 0)) fail('prefixColumns', `must be an integer ≥ 0, got ${prefixColumns}`);
   const B = rows.length;
   const V = policy.config.vocabSize;
-  const Lp = Math.max(...rows.map((r) => r.prefix.length));
+  const Lp = Math.max(prefixColumns, ...rows.map((r) => r.prefix.length));
   const pad = rows.map((r) => Lp - r.prefix.length);
   const ids = new Int32Array(B * Lp);
   const pos = new Int32Array(B * Lp);
@@ -466,15 +502,19 @@ interface Branch {
   done: boolean;
 }
 
+/**
+ * Decodes summary branches forked from the trunk cache. Each row attends its prefix, trunk columns
+ * [pad, keyEnd), then its own tokens from column `branchStart` on (≥ every keyEnd), masked between.
+ */
 async function decodeBranches(
   policy: TransformerPolicy,
   trunk: KVCache,
   rows: Branch[],
-  opts: { temperature: number; summaryMax: number; scratch: Float64Array },
+  opts: { temperature: number; summaryMax: number; scratch: Float64Array; branchStart: number },
 ): Promise<void> {
   const R = rows.length;
   const V = policy.config.vocabSize;
-  const T0 = Math.max(...rows.map((r) => r.keyEnd));
+  const T0 = opts.branchStart;
   // In place (wasm): room for every step the loop can take (pending tokens, then the summary).
   const inPlace = canWriteCacheInPlace();
   const capacity = T0 + Math.max(...rows.map((r) => r.pending.length)) + opts.summaryMax;

@@ -70,10 +70,31 @@ export interface TrainConfig {
   evalSamples: number;
   /** Evaluation sampling temperature. */
   evalTemperature: number;
-  /** Evaluate every this many steps (0: only at the end). */
+  /**
+   * Seed of the evaluation's sampling streams. It is the same for every run and training seed, so
+   * all runs are evaluated on the same questions with the same streams: differences are paired.
+   */
+  evalSeed: number;
+  /** Evaluate every this many steps during training (0: only at the end), for curves over steps. */
   evalEvery: number;
+  /** Questions of those evaluations during training (the first ones of the held-out set; ≤ evalQuestions when evalEvery > 0). */
+  evalEveryQuestions: number;
   /** Checkpoint every this many steps (the last step always checkpoints). */
   checkpointEvery: number;
+
+  // ---- compute (src/train/parallel.ts) ----
+  /**
+   * Threads the run computes on: 0 = every core of the machine; 1 = this thread only; N = this
+   * thread and N − 1 worker threads, each with its own tfjs-wasm. Rollouts are split by rows and
+   * gradients by `gradientChunks`, so no number changes with it (a run may resume on another count).
+   */
+  threads: number;
+  /**
+   * Chunks each minibatch's gradient is summed from, in chunk order (traces split by length, a
+   * rule of the data alone): fixes the float reduction order, so results do not depend on
+   * `threads`. At most this many threads share an update. Changing it changes the run's numbers.
+   */
+  gradientChunks: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -104,8 +125,12 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalQuestions: 64,
   evalSamples: 4,
   evalTemperature: 0.6,
+  evalSeed: 0,
   evalEvery: 0,
+  evalEveryQuestions: 256,
   checkpointEvery: 5,
+  threads: 0,
+  gradientChunks: 4,
 };
 
 /** The paper's runs and ablations (§7), as overrides of the defaults. */
@@ -134,12 +159,17 @@ const BASELINES = ['brpo', 'group-mean', 'own-progress', 'none'] as const;
 export function checkTrainConfig(c: TrainConfig): TrainConfig {
   const ints: (keyof TrainConfig)[] = [
     'trainBudgetCount', 'summariesPerBudget', 'questionsPerStep', 'groupSize', 'steps', 'updatesPerBatch',
-    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'checkpointEvery',
+    'evalBudgetCount', 'evalQuestions', 'evalSamples', 'evalEveryQuestions', 'checkpointEvery', 'gradientChunks',
   ];
   for (const k of ints) checkPositiveInt(`config.${k}`, c[k] as number);
   if (!Number.isInteger(c.maxBudget) || c.maxBudget < 0) fail('config.maxBudget', `must be an integer ≥ 0 (0 = task default), got ${c.maxBudget}`);
   if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) fail('config.evalEvery', `must be an integer ≥ 0, got ${c.evalEvery}`);
   if (!Number.isInteger(c.seed)) fail('config.seed', `must be an integer, got ${c.seed}`);
+  if (!Number.isInteger(c.evalSeed)) fail('config.evalSeed', `must be an integer, got ${c.evalSeed}`);
+  if (c.evalEvery > 0 && c.evalEveryQuestions > c.evalQuestions) {
+    fail('config.evalEveryQuestions', `must be ≤ evalQuestions (${c.evalQuestions}), got ${c.evalEveryQuestions}`);
+  }
+  if (!Number.isInteger(c.threads) || c.threads < 0) fail('config.threads', `must be an integer ≥ 0 (0 = every core), got ${c.threads}`);
   checkOneOf('config.prior', c.prior, PRIOR_KINDS);
   checkOneOf('config.summaryMode', c.summaryMode, SUMMARY_MODES);
   checkOneOf('config.baseline', c.baseline, BASELINES);

@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import { runConfig, DEFAULT_TRAIN_CONFIG, type RunName } from './config.js';
 import { evaluatePolicy } from './evaluate.js';
 import { baselineVarianceStudy } from './variance.js';
-import { train } from './train.js';
+import { evalStreamSeed, train } from './train.js';
 import type { ReproducePreset } from './presets.js';
 
 export type Job = { kind: 'base' } | { kind: 'run'; run: RunName; seed: number };
@@ -66,7 +66,7 @@ export async function runJob(
         budgetCount: c.evalBudgetCount,
         samples: c.evalSamples,
         temperature: c.evalTemperature,
-        seed: deriveSeed(0, 'eval-base'),
+        seed: evalStreamSeed(c.evalSeed),
       });
       writeJsonAtomic(evalPath, result);
     }

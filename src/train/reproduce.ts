@@ -6,15 +6,16 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../core/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { RUN_NAMES, type RunName } from './config.js';
-import { getPreset, warmStartFor, type ReproducePreset } from './presets.js';
+import { getPreset, seedsOf, warmStartFor, type ReproducePreset } from './presets.js';
 import { BASE_POLICY_DIR, jobId, runJob, type Job, type JobProgress } from './jobs.js';
 import { initBackend } from '../backend.js';
 import { getTask } from '../tasks/index.js';
 import { writeReport, type ReportSummary } from './report.js';
+import { writePressureReport } from './pressure.js';
 
 export interface ReproduceOptions {
   preset?: string;
@@ -47,7 +48,23 @@ export function resolvePreset(opts: ReproduceOptions): ReproducePreset {
   const task = opts.task === undefined ? base.task : getTask(opts.task).name;
   const warmStart = task === base.task ? base.warmStart : warmStartFor(task);
   const train = opts.steps === undefined ? base.train : { ...base.train, steps: opts.steps };
-  return { ...base, task, warmStart, train, seeds: opts.seeds ?? base.seeds, runs: opts.runs ?? base.runs };
+  const seeds = opts.seeds === undefined ? { seeds: base.seeds, seedsByRun: base.seedsByRun } : { seeds: opts.seeds, seedsByRun: undefined };
+  return { ...base, task, warmStart, train, ...seeds, runs: opts.runs ?? base.runs };
+}
+
+/** One preset at one b_max of a sweep (or the preset itself), with its output folder. */
+export interface PresetPart {
+  preset: ReproducePreset;
+  out: string;
+}
+
+/** The parts a preset runs: itself, or one per b_max of its budget-pressure sweep (`<out>/b<N>`). */
+export function presetParts(preset: ReproducePreset, out: string): PresetPart[] {
+  if (!preset.maxBudgets) return [{ preset, out }];
+  return preset.maxBudgets.map((b) => ({
+    preset: { ...preset, maxBudgets: undefined, train: { ...preset.train, maxBudget: b } },
+    out: join(out, `b${b}`),
+  }));
 }
 
 /**
@@ -77,63 +94,76 @@ export function packageRoot(start = process.cwd()): string {
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSummary> {
   const preset = resolvePreset(opts);
   const out = opts.out ?? defaultOutDir(preset);
+  const parts = presetParts(preset, out);
   // Runs and seeds may grow between invocations; everything that shapes a run must not change.
   const argsPath = join(out, 'preset.json');
-  const identity = { name: preset.name, task: preset.task, warmStart: preset.warmStart, train: preset.train, variance: preset.variance };
+  const identity = { name: preset.name, task: preset.task, warmStart: preset.warmStart, train: preset.train, variance: preset.variance, maxBudgets: preset.maxBudgets };
   if (existsSync(argsPath)) {
-    const prev = JSON.parse(readFileSync(argsPath, 'utf8')) as { identity: unknown };
-    if (JSON.stringify(prev.identity) !== JSON.stringify(identity)) {
+    const prev = JSON.parse(readFileSync(argsPath, 'utf8')) as { identity: Record<string, unknown> };
+    // Sets written before sweeps existed have no maxBudgets field: compare as absent.
+    if (JSON.stringify(prev.identity) !== JSON.stringify(JSON.parse(JSON.stringify(identity)))) {
       fail('out', `${out} holds results of a different preset (${JSON.stringify(prev.identity)}); choose another --out or remove it`);
     }
   }
-  writeJsonAtomic(argsPath, { identity, runs: preset.runs, seeds: preset.seeds });
+  writeJsonAtomic(argsPath, { identity, runs: preset.runs, seeds: preset.seeds, seedsByRun: preset.seedsByRun });
 
-  const runJobs: Job[] = preset.runs.flatMap((run) => Array.from({ length: preset.seeds }, (_, seed) => ({ kind: 'run' as const, run, seed })));
+  // Every part's base job first (the runs start from its policy and are compared with its evaluation).
+  const baseJobs: PartJob[] = parts.map((part) => ({ part, job: { kind: 'base' } }));
+  const runJobs: PartJob[] = parts.flatMap((part) =>
+    part.preset.runs.flatMap((run) => Array.from({ length: seedsOf(part.preset, run) }, (_, seed) => ({ part, job: { kind: 'run' as const, run, seed } }))),
+  );
   const progress = new Map<string, JobProgress>();
   const report = (p: JobProgress) => {
     progress.set(p.id, p);
     opts.onProgress?.(p, progress);
   };
+  const label = (pj: PartJob, p: JobProgress): JobProgress => (parts.length > 1 ? { ...p, id: `${basename(pj.part.out)} ${p.id}` } : p);
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
-
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
   // Chosen here first, even when workers train: the one line saying which backend runs is
   // printed once, and worker threads inherit it (ANYTIME_BACKEND_ANNOUNCED) instead of repeating it.
   await initBackend();
   if (workers === 0) {
-    for (const job of [{ kind: 'base' } as Job, ...runJobs]) await runJob(job, preset, out, report, baseDir);
+    for (const pj of [...baseJobs, ...runJobs]) await runJob(pj.job, pj.part.preset, pj.part.out, (p) => report(label(pj, p)), baseDir);
   } else {
     const root = packageRoot();
-    const pool = Array.from(
-      { length: workers },
-      () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { preset, outDir: out, baseDir } }),
-    );
+    const pool = Array.from({ length: workers }, () => new Worker(join(root, 'src', 'train', 'worker-entry.mjs'), { workerData: { baseDir } }));
     try {
-      const runOn = (worker: Worker, job: Job) =>
+      const runOn = (worker: Worker, pj: PartJob) =>
         new Promise<void>((res, rej) => {
-          const onMessage = (msg: { type: string; progress?: JobProgress; message?: string; stack?: string; job?: Job }) => {
-            if (msg.type === 'progress') report(msg.progress!);
-            else if (msg.job && jobId(msg.job) === jobId(job)) {
+          const id = jobId(pj.job);
+          const onMessage = (msg: { type: string; progress?: JobProgress; message?: string; stack?: string; id?: string; out?: string }) => {
+            if (msg.type === 'progress') report(label(pj, msg.progress!));
+            else if (msg.id === id && msg.out === pj.part.out) {
               worker.off('message', onMessage);
               worker.off('error', rej);
               if (msg.type === 'done') res();
-              else rej(new Error(`job ${jobId(job)} failed: ${msg.message}\n${msg.stack ?? ''}`));
+              else rej(new Error(`job ${id} (${pj.part.out}) failed: ${msg.message}\n${msg.stack ?? ''}`));
             }
           };
           worker.on('message', onMessage);
           worker.once('error', rej);
-          worker.postMessage(job);
+          worker.postMessage({ job: pj.job, preset: pj.part.preset, outDir: pj.part.out });
         });
-      await runOn(pool[0], { kind: 'base' });
-      const queue = [...runJobs];
-      await Promise.all(
-        pool.map(async (w) => {
-          for (let job = queue.shift(); job; job = queue.shift()) await runOn(w, job);
-        }),
-      );
+      const drain = async (queue: PartJob[]) =>
+        Promise.all(
+          pool.map(async (w) => {
+            for (let pj = queue.shift(); pj; pj = queue.shift()) await runOn(w, pj);
+          }),
+        );
+      await drain([...baseJobs]);
+      await drain([...runJobs]);
     } finally {
       await Promise.all(pool.map((w) => w.terminate()));
     }
   }
-  return writeReport(out, preset);
+  const summaries: ReportSummary[] = [];
+  for (const part of parts) summaries.push(await writeReport(part.out, part.preset));
+  if (parts.length > 1) await writePressureReport(out, preset, parts, summaries);
+  return summaries[0];
+}
+
+interface PartJob {
+  part: PresetPart;
+  job: Job;
 }

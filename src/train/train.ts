@@ -16,14 +16,13 @@ import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { getTask } from '../tasks/index.js';
 import { heldOutSet, trainingSampler } from '../tasks/splits.js';
 import { sampleRollouts, requiredSeqLen } from '../model/sampler.js';
-import { packTraces, packedLogProbs } from '../model/forward.js';
 import { TransformerPolicy } from '../model/transformer.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointTensor } from '../model/checkpoint.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 import { AdamW } from './optim.js';
-import { columnTargets, groupTargets } from './targets.js';
-import { clippedSurrogateLoss } from './loss.js';
-import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { groupTargets, traceTargets } from './targets.js';
+import { chunkGradient, gradientChunks, sumInChunkOrder, traceTree, unflattenGradient, type LossGradient } from './gradient.js';
+import { evaluatePolicy, evalSnapshot, type EvalResult, type EvalSnapshot } from './evaluate.js';
 
 export interface StepMetrics {
   step: number;
@@ -52,8 +51,8 @@ export interface RunResult {
   config: TrainConfig;
   steps: number;
   eval: EvalResult;
-  /** Evaluations during training, by step. */
-  evalHistory: { step: number; eval: EvalResult }[];
+  /** Evaluations during training (every `evalEvery` steps, on the first `evalEveryQuestions` questions). */
+  evalHistory: EvalSnapshot[];
 }
 
 export interface TrainOptions {
@@ -66,6 +65,9 @@ export interface TrainOptions {
   /** Stop after this step as if killed (tests of resume). */
   stopAfterStep?: number;
 }
+
+/** Seed of the evaluation's sampling streams: a function of `config.evalSeed` only, never of the run. */
+export const evalStreamSeed = (evalSeed: number): number => deriveSeed(evalSeed, 'eval');
 
 const BASELINES_FOR_VARIANCE = ['group-mean', 'own-progress', 'brpo'] as const;
 
@@ -111,18 +113,20 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     writeJsonAtomic(join(opts.outDir, 'config.json'), config);
     writeFileAtomic(metricsPath, '');
   }
+  // The same questions and sampling streams for every run and seed (paired comparisons).
   const evalSet = heldOutSet(task, config.evalQuestions, 0);
-  const evaluate = (step: number) =>
-    evaluatePolicy(policy, task, evalSet, {
+  const evaluate = (questions: number) =>
+    evaluatePolicy(policy, task, evalSet.slice(0, questions), {
       maxBudget: bMax,
       budgetCount: config.evalBudgetCount,
       samples: config.evalSamples,
       temperature: config.evalTemperature,
-      seed: deriveSeed(config.seed, 'eval', step),
+      seed: evalStreamSeed(config.evalSeed),
     });
 
   const G = config.groupSize;
   const Q = config.questionsPerStep;
+  const surrogate = { temperature: config.temperature, clipLow: config.clipLow, clipHigh: config.clipHigh };
   for (let step = startStep + 1; step <= config.steps; step++) {
     const started = Date.now();
     // ---- 1. questions and rollouts: G traces per question, summaries at every budget ----
@@ -159,18 +163,19 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
         advantages: qs.flatMap((q) => groups[q].summary.advantages),
         trainable: qs.flatMap((q) => groups[q].summary.trainable),
       };
-      const batch = packTraces(mb, policy.config.maxSeqLen);
-      const targets = columnTargets(batch.layout, mb, thinking, summary, budgets, config.aggregation, bMax);
+      const targets = traceTargets(mb, thinking, summary, budgets, config.aggregation, bMax);
       thinkingTokens += targets.thinkingTokens;
       summaryTokens += targets.summaryTokens;
-      const [old, adv, w] = [targets.oldLogp, targets.advantages, targets.weights].map((a) => tf.tensor1d(a));
-      const { value, grads } = tf.variableGrads(() => {
-        const { logp } = packedLogProbs(policy, batch, config.temperature);
-        return clippedSurrogateLoss(logp, old as tf.Tensor1D, adv as tf.Tensor1D, w as tf.Tensor1D, config.clipLow, config.clipHigh);
-      }, variables);
-      lossSum += (await value.data())[0];
-      gradNorm = await optimizer.apply(variables.map((v) => grads[v.name]));
-      tf.dispose([value, old, adv, w, ...Object.values(grads)]);
+      // The gradient is a sum of chunk gradients in chunk order (src/train/gradient.ts): the
+      // chunks are fixed by the data and config.gradientChunks, so threads change no bit of it.
+      const chunks = gradientChunks(mb.map(traceTree), targets.traces, config.gradientChunks);
+      const parts: LossGradient[] = [];
+      for (const chunk of chunks) parts.push(await chunkGradient(policy, chunk, surrogate));
+      const { loss, grads } = sumInChunkOrder(parts);
+      lossSum += loss;
+      const gradTensors = unflattenGradient(variables, grads);
+      gradNorm = await optimizer.apply(gradTensors);
+      tf.dispose(gradTensors);
     }
 
     // ---- 4. metrics (§8) ----
@@ -204,7 +209,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
     opts.onStep?.(metrics, config.steps);
 
     if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.steps) {
-      evalHistory.push({ step, eval: await evaluate(step) });
+      evalHistory.push(evalSnapshot(step, await evaluate(config.evalEveryQuestions)));
     }
     if (step % config.checkpointEvery === 0 || step === config.steps) {
       const state = await optimizer.getState();
@@ -223,7 +228,7 @@ export async function train(configIn: TrainConfig, opts: TrainOptions): Promise<
   }
 
   // ---- 5. final evaluation on the held-out set ----
-  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.steps), evalHistory };
+  const result: RunResult = { config, steps: config.steps, eval: await evaluate(config.evalQuestions), evalHistory };
   writeJsonAtomic(resultPath, result);
   optimizer.dispose();
   policy.dispose();

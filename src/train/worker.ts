@@ -5,21 +5,22 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
-import { runJob, type Job } from './jobs.js';
+import { jobId, runJob, type Job } from './jobs.js';
 import type { ReproducePreset } from './presets.js';
 
-const { preset, outDir, baseDir } = workerData as { preset: ReproducePreset; outDir: string; baseDir: string };
+const { baseDir } = workerData as { baseDir: string };
 const port = parentPort!;
 let ready: Promise<unknown> | null = null;
 
-port.on('message', async (job: Job) => {
+port.on('message', async ({ job, preset, outDir }: { job: Job; preset: ReproducePreset; outDir: string }) => {
+  const reply = { id: jobId(job), out: outDir };
   try {
     ready ??= initBackend();
     await ready;
     await runJob(job, preset, outDir, (p) => port.postMessage({ type: 'progress', progress: p }), baseDir);
-    port.postMessage({ type: 'done', job });
+    port.postMessage({ type: 'done', ...reply });
   } catch (e) {
     const err = e as Error;
-    port.postMessage({ type: 'error', job, message: err.message, stack: err.stack });
+    port.postMessage({ type: 'error', ...reply, message: err.message, stack: err.stack });
   }
 });
