@@ -10,9 +10,10 @@
 #   browser    headless Chromium (WebGPU on SwiftShader) for test/browser.test.ts.
 #   notebooks  Debian's Jupyter (nbconvert 6.5, nbclient 0.7, ipykernel) for /usr/bin/python3,
 #              which runs the notebooks under the tslab and Deno kernels (both come from npm).
+#   tools      git: the clone tests clone this repository (a bare image may lack it).
 # PyTorch, for `npm run bench` only, is scripts/setup-bench.sh.
 #
-# Usage: npm run setup [-- webgpu browser notebooks]     (default: all three)
+# Usage: npm run setup [-- webgpu browser notebooks tools]     (default: all four)
 # Idempotent: installs only what is missing and prints what it installs; with everything
 # present it only checks. Installing needs root on Debian. Otherwise (not root, or not
 # Debian) it prints exactly what to install and exits 1, unless nothing is missing.
@@ -26,9 +27,9 @@ say() { echo "setup: $*"; }
 stop() { echo "setup: $*" >&2; exit 1; }
 
 parts=("$@")
-[ "${#parts[@]}" -gt 0 ] || parts=(webgpu browser notebooks)
+[ "${#parts[@]}" -gt 0 ] || parts=(webgpu browser notebooks tools)
 for p in "${parts[@]}"; do
-  case "$p" in webgpu | browser | notebooks) ;; *) stop "unknown part '$p' (allowed: webgpu, browser, notebooks)" ;; esac
+  case "$p" in webgpu | browser | notebooks | tools) ;; *) stop "unknown part '$p' (allowed: webgpu, browser, notebooks, tools)" ;; esac
 done
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
@@ -42,6 +43,7 @@ MESA=(libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libegl-dev libgl1-mesa
 MESA_MIN=25 # lavapipe's first version that gives Dawn an adapter
 BROWSER=(chromium)
 JUPYTER=(jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core)
+TOOLS=(git)
 
 os_id="" codename="" pretty="$(uname -s)"
 os_release="${ANYTIME_OS_RELEASE:-/etc/os-release}" # another file only in test/setup.test.ts
@@ -66,6 +68,7 @@ missing_debian() { # packages of the wanted parts that are absent (or, for Mesa,
   fi
   if want browser; then for pkg in "${BROWSER[@]}"; do [ -n "$(installed_version "$pkg")" ] || echo "$pkg"; done; fi
   if want notebooks; then for pkg in "${JUPYTER[@]}"; do [ -n "$(installed_version "$pkg")" ] || echo "$pkg"; done; fi
+  if want tools; then for pkg in "${TOOLS[@]}"; do [ -n "$(installed_version "$pkg")" ] || echo "$pkg"; done; fi
 }
 
 # --- checks that what is installed works (all systems) ------------------------------------------
@@ -94,6 +97,10 @@ check_notebooks() {
   "$PY" -c 'import nbconvert, nbclient, ipykernel, jupyter_client; print("setup: notebooks: nbconvert", nbconvert.__version__, "nbclient", nbclient.__version__, "ipykernel", ipykernel.__version__)' 2>/dev/null ||
     { echo "setup: notebooks: $PY cannot import nbconvert, nbclient, ipykernel and jupyter_client (set ANYTIME_JUPYTER_PYTHON to another interpreter)" >&2; return 1; }
 }
+check_tools() {
+  git --version >/dev/null 2>&1 || { echo "setup: tools: no git" >&2; return 1; }
+  say "tools: $(git --version)"
+}
 check_all() {
   local failed=0 p
   for p in "${parts[@]}"; do "check_$p" || failed=1; done
@@ -104,6 +111,7 @@ describe_packages() {
   want webgpu && echo "  webgpu:    ${MESA[*]} (Mesa >= ${MESA_MIN}; on Debian 12 from bookworm-backports)"
   want browser && echo "  browser:   ${BROWSER[*]} (any Chromium with WebGPU; ANYTIME_CHROMIUM=path)"
   want notebooks && echo "  notebooks: ${JUPYTER[*]} (Jupyter: nbconvert, nbclient, ipykernel for $PY)"
+  want tools && echo "  tools:     ${TOOLS[*]}"
   return 0
 }
 
@@ -165,7 +173,7 @@ in_missing() { local m; for m in "${missing[@]}"; do [ "$m" = "$1" ] && return 0
 install_group() { # label, recommends flag, packages...
   local label="$1" recommends="$2"; shift 2
   local suite=()
-  [ "$label" = notebooks ] || suite=("${target[@]}")
+  case "$label" in webgpu | browser) suite=("${target[@]}") ;; esac
   local todo=() pkg
   for pkg in "$@"; do in_missing "$pkg" && todo+=("$pkg"); done
   [ "${#todo[@]}" -gt 0 ] || return 0
@@ -180,6 +188,7 @@ install_group() { # label, recommends flag, packages...
 want webgpu && install_group webgpu --no-install-recommends "${MESA[@]}"
 want browser && install_group browser "" "${BROWSER[@]}"
 want notebooks && install_group notebooks --no-install-recommends "${JUPYTER[@]}"
+want tools && install_group tools --no-install-recommends "${TOOLS[@]}"
 trap - ERR
 
 check_all || stop "the packages are installed but do not work (see above)"

@@ -28,7 +28,8 @@ beforeAll(async () => {
   command = readmeCommands(readFileSync(join(clone, 'README.md'), 'utf8')).main;
   // One stream, in order, as a terminal would show it (stderr holds the progress lines).
   result = await new Promise((done) =>
-    execFile('bash', ['-c', `(${command}) 2>&1`], { cwd: clone, env: cleanNpmEnv(), maxBuffer: 256 << 20 }, (error, stdout) =>
+    // The command keeps its trailing comment, so it goes on a line of its own.
+    execFile('bash', ['-c', `exec 2>&1\n${command}\n`], { cwd: clone, env: cleanNpmEnv(), maxBuffer: 256 << 20 }, (error, stdout) =>
       done({ code: error ? Number(error.code ?? 1) : 0, output: stdout }),
     ),
   );
@@ -45,6 +46,7 @@ describe("a fresh clone runs the README's main command", () => {
   });
 
   it('prints no native warnings and no npm warnings that matter', () => {
+    expect(result.output).toContain('report: ');
     const lines = result.output.split('\n');
     const native = lines.filter((l) => /^Warning: |libEGL warning|MESA-|vkCreateInstance|eglInitialize|Couldn't load|artificially reduced|ExperimentalWarning|DeprecationWarning/.test(l));
     expect(native).toEqual([]);
@@ -69,7 +71,11 @@ describe("a fresh clone runs the README's main command", () => {
     expect(reportLine).toMatch(/^report: runs\/quick\/report\.md \(\d+\.\d min\)$/);
     expect(existsSync(join(clone, 'runs', 'quick', 'report.md'))).toBe(true);
     // The run table: base policy and each run, with anytime and final accuracy (and intervals) in percent.
-    const rows = result.output.split('\n').filter((l) => /^(base policy|grpo|ar-uniform)\s/.test(l));
+    const lines = result.output.split('\n');
+    const header = lines.findIndex((l) => /^run\s+seeds\s/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const end = lines.findIndex((l, i) => i > header && l.trim() === '');
+    const rows = lines.slice(header + 1, end < 0 ? undefined : end);
     expect(rows.map((l) => /^(base policy|grpo|ar-uniform)/.exec(l)![1]).sort()).toEqual(['ar-uniform', 'base policy', 'grpo']);
     for (const row of rows) {
       const percents = [...row.matchAll(/-?\d+\.\d+/g)].map((m) => Number(m[0]));

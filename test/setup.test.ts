@@ -44,7 +44,7 @@ describe('npm run setup', () => {
     const r = await setup([]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      'missing Debian packages: libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri chromium jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core',
+      'missing Debian packages: libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri chromium jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core git',
     );
     expect(r.stderr).toContain('sudo npm run setup');
     expect(existsSync(aptCalled)).toBe(false);
@@ -72,7 +72,7 @@ describe('npm run setup', () => {
   it('rejects an unknown part, naming the allowed ones', async () => {
     const r = await setup(['gpu']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe("setup: unknown part 'gpu' (allowed: webgpu, browser, notebooks)");
+    expect(r.stderr.trim()).toBe("setup: unknown part 'gpu' (allowed: webgpu, browser, notebooks, tools)");
   });
 
   it('with everything present (this machine, after setup): checks, installs nothing, exits 0', async () => {
