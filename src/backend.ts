@@ -250,15 +250,9 @@ export interface LinkerView {
 export function findLinkerLibraries(names: readonly string[], view: LinkerView): string[] | null {
   if (view.cache === null) return null;
   const dirs = (view.libraryPath ?? '').split(':').filter((d) => d !== '');
-  const cache = view.cache;
-  const SLASH = 0x2f;
-  const inCache = (name: string): boolean => {
-    const bytes = Array.from(name, (c) => c.charCodeAt(0));
-    for (let i = cache.indexOf(bytes[0]); i >= 0 && i + bytes.length < cache.length; i = cache.indexOf(bytes[0], i + 1)) {
-      if (cache[i + bytes.length] === 0 && (i === 0 || cache[i - 1] === 0 || cache[i - 1] === SLASH) && bytes.every((b, k) => cache[i + k] === b)) return true;
-    }
-    return false;
-  };
+  // Names are ASCII: any one-byte decoding keeps them intact.
+  const text = new TextDecoder('latin1').decode(view.cache);
+  const inCache = (name: string): boolean => text.startsWith(`${name}\0`) || text.includes(`\0${name}\0`) || text.includes(`/${name}\0`);
   return names.filter((name) => dirs.some((d) => view.exists(`${d}/${name}`)) || inCache(name));
 }
 
