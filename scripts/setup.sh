@@ -19,7 +19,7 @@
 # Debian) it prints exactly what to install and exits 1, unless nothing is missing.
 # Measured on a fresh Debian 12: apt-get update + Mesa 25 (55 packages, 67 MB) 18 s;
 # chromium (282 packages, 209 MB) 40-150 s; Jupyter (~60 packages) ~20 s.
-set -euo pipefail
+set -Eeuo pipefail # -E: the ERR trap below also fires inside functions
 export DEBIAN_FRONTEND=noninteractive
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -138,7 +138,7 @@ if [ "$(id -u)" -ne 0 ]; then
   {
     echo "setup: missing Debian packages: ${missing[*]}"
     echo "setup: installing them needs root. Run as root: sudo npm run setup"
-    if want webgpu && [ "$codename" = bookworm ]; then
+    if [ "$codename" = bookworm ]; then
       echo "setup: (or by hand: enable bookworm-backports, then apt-get install -t bookworm-backports ${missing[*]})"
     else
       echo "setup: (or by hand: apt-get install ${missing[*]})"
@@ -150,7 +150,7 @@ fi
 # --- root on Debian: install what is missing --------------------------------------------------
 trap 'echo "setup: failed (see the apt output above); nothing else was changed, rerun npm run setup to retry" >&2' ERR
 target=()
-if [ "$codename" = bookworm ] && { want webgpu || want browser; }; then
+if [ "$codename" = bookworm ]; then
   if ! grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     say "adding Debian's bookworm-backports suite (Mesa ${MESA_MIN}): /etc/apt/sources.list.d/bookworm-backports.sources"
     cat >/etc/apt/sources.list.d/bookworm-backports.sources <<'EOF'
@@ -161,8 +161,10 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   fi
-  # -t raises backports only for this install: Mesa (and the libdrm it needs) come from there,
-  # everything else from bookworm; Chromium gets the same Mesa.
+  # -t raises backports for these installs only: Mesa (and the libdrm, libelf it needs) come from
+  # there, every package that backports lacks from bookworm. Every group gets it, so that a
+  # dependency can follow what Mesa moved forward (Jupyter's gdb needs libdw1 at libelf1's
+  # version); Jupyter itself stays Debian 12's (backports has none).
   target=(-t bookworm-backports)
 fi
 
@@ -172,8 +174,7 @@ apt-get update -qq
 in_missing() { local m; for m in "${missing[@]}"; do [ "$m" = "$1" ] && return 0; done; return 1; }
 install_group() { # label, recommends flag, packages...
   local label="$1" recommends="$2"; shift 2
-  local suite=()
-  case "$label" in webgpu | browser) suite=("${target[@]}") ;; esac
+  local suite=("${target[@]}")
   local todo=() pkg
   for pkg in "$@"; do in_missing "$pkg" && todo+=("$pkg"); done
   [ "${#todo[@]}" -gt 0 ] || return 0
