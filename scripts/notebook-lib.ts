@@ -297,7 +297,7 @@ export function checkJupyter(python: string): void {
   if (r.status !== 0) {
     throw new Error(
       `notebooks: ${python} has no Jupyter (${r.stderr.trim().split('\n').pop()}). On Debian/Ubuntu run ` +
-        '`sudo bash scripts/ci-setup-notebooks.sh` (jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core), ' +
+        '`sudo npm run setup -- notebooks` (jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core), ' +
         'or pass --python / set ANYTIME_JUPYTER_PYTHON to an interpreter that has them.',
     );
   }

@@ -14,7 +14,7 @@
  * Options: --kernel tslab|deno|all (default tslab), --timeout SECONDS (per cell, default 1500),
  * --python PATH (the interpreter that has Jupyter; default $ANYTIME_JUPYTER_PYTHON or
  * /usr/bin/python3 — Debian's jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
- * jupyter-core, see scripts/ci-setup-notebooks.sh), --out DIR (default build/notebooks).
+ * jupyter-core, see `npm run setup`), --out DIR (default build/notebooks).
  *
  * What fails a notebook: a cell error (every assertion cell throws when its fact does not hold),
  * stderr output, a code cell without output (after an error tslab silently skips the rest), a

@@ -5,17 +5,22 @@
  * SIMD, else the pure-JS `cpu` backend (15-40x slower than wasm: a last resort). A
  * software WebGPU adapter (llvmpipe/lavapipe, SwiftShader) is slower than wasm for the
  * toolkit's small models, so it is used only when asked for (`allowSoftwareGpu`, or
- * `prefer: 'webgpu'`). Every fallback is spelled out in the returned `reason` and also
- * printed with `console.warn`, so a run never silently lands on a slower backend.
+ * `prefer: 'webgpu'`). Every fallback is spelled out in the returned `reason`, and one line
+ * (`[anytime] backend: ...`, console.warn) says which backend runs and why whenever the choice
+ * was the library's (`auto`) or a preference could not be met, so a run never silently lands on
+ * a slower backend.
  *
  * Works in Node and in the browser. In Node, WebGPU comes from the `webgpu` npm package
  * (Dawn). Without a GPU, Dawn finds a software adapter by one of two routes (see
- * scripts/ci-setup-webgpu.sh for the packages):
+ * scripts/setup.sh, `npm run setup`, for the packages):
  *   - Vulkan lavapipe from Mesa >= 25 (Debian 12: `mesa-vulkan-drivers` from
  *     bookworm-backports), a full WebGPU adapter;
  *   - OpenGL llvmpipe through EGL surfaceless (`EGL_PLATFORM=surfaceless`, Dawn's
  *     `backend=opengl`), which only offers the `'compatibility'` feature level.
- * Both are tried, in that order.
+ * Both are tried, in that order. The probe is quiet: on Linux it first checks that the libraries
+ * Dawn loads (libvulkan.so.1, libEGL.so) exist, and when the adapter might go unused (a software
+ * one under `auto`) it runs in a child process whose stderr is captured, because Dawn prints its
+ * native warnings straight to the terminal.
  *
  * Reading tensors: on `webgpu` in Node, `dataSync()`/`arraySync()` fail with
  * "OffscreenCanvas is not defined" on any tensor that lives on the GPU (a 256x256 matMul
@@ -195,7 +200,182 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function findNodeAdapter(): Promise<GpuSearch> {
+/** One way Dawn can reach a GPU driver, tried in this order (see the module comment). */
+interface DawnRoute {
+  name: 'vulkan' | 'opengl';
+  label: string;
+  flags: string[];
+  request: Record<string, unknown>;
+  /** Why this route gave no adapter, for the backend's reason. */
+  missing: string;
+}
+
+const DAWN_ROUTES: readonly DawnRoute[] = [
+  {
+    name: 'vulkan',
+    label: 'Dawn default (Vulkan)',
+    flags: [],
+    request: { powerPreference: 'high-performance' },
+    missing: 'Dawn default backend (Vulkan): no adapter (needs libvulkan1 and a Vulkan driver; lavapipe needs Mesa >= 25)',
+  },
+  {
+    // OpenGL through EGL without a display; Dawn offers it only at the 'compatibility' feature
+    // level, which tfjs does not ask for, hence the fixed adapter.
+    name: 'opengl',
+    label: 'Dawn OpenGL (EGL, compatibility)',
+    flags: ['backend=opengl'],
+    request: { featureLevel: 'compatibility', powerPreference: 'high-performance' },
+    missing: 'Dawn OpenGL backend via EGL: no adapter (needs libegl-mesa0 and libegl-dev, whose libEGL.so Dawn loads; EGL_PLATFORM=surfaceless)',
+  },
+];
+
+/** The libraries Dawn loads on Linux to reach a driver: the Vulkan loader and the unversioned libEGL.so. */
+export const DAWN_LINUX_LIBRARIES = ['libvulkan.so.1', 'libEGL.so'] as const;
+
+/** What `findLinkerLibraries` looks at (injected so that tests can describe any machine). */
+export interface LinkerView {
+  /** The dynamic linker's cache (/etc/ld.so.cache), or null when there is none. */
+  cache: Uint8Array | null;
+  /** LD_LIBRARY_PATH. */
+  libraryPath: string | undefined;
+  exists: (path: string) => boolean;
+}
+
+/**
+ * Which of `names` the dynamic linker can load: a file of that name in an LD_LIBRARY_PATH
+ * directory, or an entry in its cache, which stores each name NUL-terminated, alone or as the
+ * end of a path (ldconfig shares string suffixes), so after a NUL or a '/'. Returns null
+ * when this cannot be told (no cache: not a glibc Linux), so that the caller probes instead.
+ */
+export function findLinkerLibraries(names: readonly string[], view: LinkerView): string[] | null {
+  if (view.cache === null) return null;
+  const dirs = (view.libraryPath ?? '').split(':').filter((d) => d !== '');
+  // Names are ASCII: any one-byte decoding keeps them intact.
+  const text = new TextDecoder('latin1').decode(view.cache);
+  const inCache = (name: string): boolean => text.startsWith(`${name}\0`) || text.includes(`\0${name}\0`) || text.includes(`/${name}\0`);
+  return names.filter((name) => dirs.some((d) => view.exists(`${d}/${name}`)) || inCache(name));
+}
+
+type NodeFs = typeof import('node:fs');
+type NodeChildProcess = typeof import('node:child_process');
+type NodeModule = typeof import('node:module');
+
+/**
+ * A Node built-in module, fetched at run time so that browser bundles never see an import of
+ * it (Node >= 20.16; Deno and browsers lack the function and get null).
+ */
+function nodeBuiltin<T>(id: string): T | null {
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  return typeof get === 'function' ? ((get(id) as T | undefined) ?? null) : null;
+}
+
+/** Linux: the Dawn libraries this machine has (null when unknown); other systems: null. */
+function dawnLibrariesHere(): string[] | null {
+  const fs = nodeBuiltin<NodeFs>('node:fs');
+  if (process.platform !== 'linux' || !fs) return null;
+  let cache: Uint8Array | null = null;
+  try {
+    cache = fs.readFileSync('/etc/ld.so.cache');
+  } catch {
+    cache = null;
+  }
+  return findLinkerLibraries(DAWN_LINUX_LIBRARIES, { cache, libraryPath: process.env.LD_LIBRARY_PATH, exists: (p) => fs.existsSync(p) });
+}
+
+/** What a probe in a child process found: an adapter on a route, no adapter (why), or nothing known. */
+interface ChildProbe {
+  route: DawnRoute['name'] | null;
+  info?: AdapterLike['info'];
+  why: string;
+}
+
+/**
+ * The probe the child process runs (CommonJS, `node -e`): loads Dawn's addon from the path it is
+ * given, tries the routes in order, prints one JSON line and exits (Dawn's threads would keep
+ * it alive).
+ */
+const CHILD_PROBE_SCRIPT = `
+const [dawnPath, routesJson] = process.argv.slice(1);
+const done = (x) => { process.stdout.write(JSON.stringify(x) + '\\n'); process.exit(0); };
+(async () => {
+  const { create } = require(dawnPath);
+  const tried = [];
+  for (const r of JSON.parse(routesJson)) {
+    try {
+      const a = await create(r.flags).requestAdapter(r.request);
+      if (a) {
+        const i = a.info;
+        return done({ route: r.name, info: { vendor: i.vendor, architecture: i.architecture, description: i.description, device: i.device, isFallbackAdapter: i.isFallbackAdapter } });
+      }
+      tried.push(r.missing);
+    } catch (e) {
+      tried.push(r.label + ' failed: ' + (e && e.message ? e.message : String(e)));
+    }
+  }
+  done({ route: null, why: tried.join('; ') });
+})().catch((e) => done({ route: null, why: 'probe failed: ' + (e && e.message ? e.message : String(e)) }));
+`;
+
+/** Seconds the child probe may take (Dawn's first start on a loaded machine takes about one). */
+const CHILD_PROBE_TIMEOUT_S = 60;
+
+/**
+ * Looks for an adapter in a child process, so that Dawn's native warnings (a missing
+ * libvulkan.so.1, a failed eglInitialize, llvmpipe's reduced limits) go to the child's captured
+ * stderr instead of the user's terminal. Costs one Node start, about 0.5 s. Returns null when
+ * the child cannot be run (Dawn's addon not found among loaded modules, no child_process): the
+ * caller then probes in this process.
+ */
+async function probeInChildProcess(): Promise<ChildProbe | null> {
+  const cp = nodeBuiltin<NodeChildProcess>('node:child_process');
+  const mod = nodeBuiltin<NodeModule>('node:module');
+  if (!cp || !mod || (process.versions as Record<string, string | undefined>).deno) return null;
+  // The 'webgpu' package has loaded its addon with require(), so the CommonJS cache names it.
+  const dawnPath = Object.keys(mod.createRequire(`${process.cwd()}/`).cache).find((k) => /[\\/]dawn\.node$/.test(k));
+  if (!dawnPath) return null;
+  const env = { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM || 'surfaceless' };
+  return new Promise((resolveProbe) => {
+    cp.execFile(
+      process.execPath,
+      ['-e', CHILD_PROBE_SCRIPT, dawnPath, JSON.stringify(DAWN_ROUTES)],
+      { env, encoding: 'utf8', timeout: CHILD_PROBE_TIMEOUT_S * 1000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        try {
+          const parsed = JSON.parse(line) as ChildProbe;
+          if (parsed.route === null || DAWN_ROUTES.some((r) => r.name === parsed.route)) return resolveProbe({ ...parsed, why: parsed.why ?? '' });
+        } catch {
+          // fall through: report how the child ended
+        }
+        const lastErr = stderr.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
+        const how = error?.killed ? `did not answer within ${CHILD_PROBE_TIMEOUT_S} s` : `ended with ${error?.signal ?? `exit code ${String(error?.code ?? 0)}`}`;
+        resolveProbe({ route: null, why: `the WebGPU probe process ${how}${lastErr ? `: ${lastErr}` : ''}` });
+      },
+    );
+  });
+}
+
+function softwareAdapterNote(summary: GpuAdapterSummary): string {
+  return (
+    `WebGPU adapter ${adapterLabel(summary)} is software-emulated and allowSoftwareGpu is off ` +
+    `(set allowSoftwareGpu: true or ANYTIME_ALLOW_SOFTWARE_GPU=1 to use it)`
+  );
+}
+
+/**
+ * Finds a WebGPU adapter in Node, quietly. First, on Linux, whether the libraries Dawn needs
+ * are there at all (no Dawn is loaded without them). Then, when the adapter found might go
+ * unused (a software one under 'auto'), the probe runs in a child process with its stderr
+ * captured, and Dawn starts in this process only if its adapter is to be used.
+ */
+async function findNodeAdapter(acceptSoftware: boolean): Promise<GpuSearch> {
+  const libraries = dawnLibrariesHere();
+  if (libraries !== null && libraries.length === 0) {
+    return {
+      candidate: null,
+      why: `no WebGPU adapter in Node: none of the libraries Dawn loads (${DAWN_LINUX_LIBRARIES.join(', ')}) is on this machine (\`npm run setup\` installs Mesa's software drivers)`,
+    };
+  }
   let dawn: { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
   try {
     // Node only. Browser bundles must mark 'webgpu' as external (esbuild `external`);
@@ -209,30 +389,29 @@ async function findNodeAdapter(): Promise<GpuSearch> {
   for (const [k, v] of Object.entries(dawn.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  const tried: string[] = [];
-  // Route 1: Dawn's default backend (Vulkan on Linux: a GPU driver, or lavapipe).
-  try {
-    const gpu = dawn.create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (adapter) {
-      return { why: '', candidate: { adapter, summary: summarizeAdapter(adapter), route: 'Dawn default (Vulkan)', gpu: fixedAdapterGpu(gpu, adapter) } };
+  let routes = DAWN_ROUTES;
+  if (!acceptSoftware) {
+    const probe = await probeInChildProcess();
+    if (probe !== null) {
+      if (probe.route === null) return { candidate: null, why: `no WebGPU adapter in Node: ${probe.why}` };
+      const summary = summarizeAdapter({ info: probe.info });
+      if (summary.software) return { candidate: null, why: softwareAdapterNote(summary) };
+      routes = DAWN_ROUTES.filter((r) => r.name === probe.route);
     }
-    tried.push('Dawn default backend (Vulkan): no adapter (needs libvulkan1 and a Vulkan driver; lavapipe needs Mesa >= 25)');
-  } catch (e) {
-    tried.push(`Dawn default backend (Vulkan) failed: ${errorText(e)}`);
   }
-  // Route 2: OpenGL through EGL without a display; Dawn offers it only at the
-  // 'compatibility' feature level, which tfjs does not ask for, hence the fixed adapter.
-  try {
-    if (typeof process !== 'undefined' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
-    const gpu = dawn.create(['backend=opengl']);
-    const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility', powerPreference: 'high-performance' });
-    if (adapter) {
-      return { why: '', candidate: { adapter, summary: summarizeAdapter(adapter), route: 'Dawn OpenGL (EGL, compatibility)', gpu: fixedAdapterGpu(gpu, adapter) } };
+  const tried: string[] = [];
+  for (const route of routes) {
+    try {
+      if (route.name === 'opengl' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
+      const gpu = dawn.create(route.flags);
+      const adapter = await gpu.requestAdapter(route.request);
+      if (adapter) {
+        return { why: '', candidate: { adapter, summary: summarizeAdapter(adapter), route: route.label, gpu: fixedAdapterGpu(gpu, adapter) } };
+      }
+      tried.push(route.missing);
+    } catch (e) {
+      tried.push(`${route.label} failed: ${errorText(e)}`);
     }
-    tried.push('Dawn OpenGL backend via EGL: no adapter (needs libegl-mesa0 and libegl-dev, whose libEGL.so Dawn loads; EGL_PLATFORM=surfaceless)');
-  } catch (e) {
-    tried.push(`Dawn OpenGL backend failed: ${errorText(e)}`);
   }
   return { candidate: null, why: `no WebGPU adapter in Node: ${tried.join('; ')}` };
 }
@@ -319,14 +498,11 @@ async function select(o: ResolvedBackendOptions): Promise<BackendInfo> {
 
   if (o.prefer === 'auto' || o.prefer === 'webgpu') {
     const acceptSoftware = o.prefer === 'webgpu' || o.allowSoftwareGpu;
-    const search = isNode() ? await findNodeAdapter() : await findBrowserAdapter();
+    const search = isNode() ? await findNodeAdapter(acceptSoftware) : await findBrowserAdapter();
     if (search.candidate === null) {
       notes.push(search.why);
     } else if (search.candidate.summary.software && !acceptSoftware) {
-      notes.push(
-        `WebGPU adapter ${adapterLabel(search.candidate.summary)} is software-emulated and allowSoftwareGpu is off ` +
-          `(set allowSoftwareGpu: true or ANYTIME_ALLOW_SOFTWARE_GPU=1 to use it)`,
-      );
+      notes.push(softwareAdapterNote(search.candidate.summary));
     } else {
       const candidate = search.candidate;
       let problem: string | null = null;
@@ -407,8 +583,27 @@ async function initResolved(resolved: ResolvedBackendOptions): Promise<BackendIn
   current = undefined;
   const info = await select(resolved);
   current = { key, info };
-  if (info.reason.startsWith('fell back')) console.warn(`[anytime] backend: ${info.reason}`);
+  announce(resolved, info);
   return info;
+}
+
+/** The line last announced, per thread; ANYTIME_BACKEND_ANNOUNCED carries it to worker threads. */
+let announced: string | undefined;
+
+/**
+ * Prints one line saying which backend runs and why, when the library chose it (`auto`) or
+ * could not honour the preference; an explicit choice that worked stays quiet. A line already
+ * printed, by this thread or by the thread that started it (worker threads inherit the
+ * environment), is not printed again.
+ */
+function announce(resolved: ResolvedBackendOptions, info: BackendInfo): void {
+  if (resolved.prefer !== 'auto' && info.name === resolved.prefer) return;
+  const line = `[anytime] backend: ${info.reason}`;
+  const env = processEnv();
+  if (line === announced || line === env.ANYTIME_BACKEND_ANNOUNCED) return;
+  announced = line;
+  if (typeof process !== 'undefined' && process.env) process.env.ANYTIME_BACKEND_ANNOUNCED = line;
+  console.warn(line);
 }
 
 /** The result of the last successful initBackend call, or undefined before one. */

@@ -1,9 +1,7 @@
 /**
  * anytime: budget priors, truncation, returns, advantages (GRPO, BRPO), losses, metrics and
  * answer verification for anytime reasoning. The pure-math core has no tensor dependency.
+ * Browsers get src/browser.ts: all of this but `evaluation`.
  */
-export * from './core/index.js';
-export * from './verify/index.js';
-export * as tasks from './tasks/index.js';
-export * from './plot/index.js';
+export * from './browser.js';
 export * as evaluation from './eval/index.js';

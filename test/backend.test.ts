@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { currentBackend, initBackend, resolveBackendOptions, summarizeAdapter, type BackendInfo } from '../src/backend.js';
+import { currentBackend, findLinkerLibraries, initBackend, resolveBackendOptions, summarizeAdapter, type BackendInfo } from '../src/backend.js';
 
 const run = promisify(execFile);
 
@@ -83,20 +83,30 @@ describe('initBackend in this process', () => {
   });
 });
 
-/** Runs initBackend in a child process whose Dawn can find no adapter on either route. */
-async function initWithoutAdapters(opts: object): Promise<{ info?: BackendInfo; error?: string }> {
-  const env = {
-    ...process.env,
-    VK_ICD_FILENAMES: '/nonexistent/no-vulkan-driver.json', // route B: no Vulkan driver
-    VK_DRIVER_FILES: '/nonexistent/no-vulkan-driver.json',
-    EGL_PLATFORM: 'none', // route A: an EGL platform that does not exist
-    ANYTIME_BACKEND: '',
-    ANYTIME_ALLOW_SOFTWARE_GPU: '',
-  };
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/backend-fallback-child.ts', JSON.stringify(opts)], { env });
-  const last = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as { info?: BackendInfo; error?: string };
+type ChildResult = { info?: BackendInfo; error?: string; stderr: string };
+
+/** Runs initBackend in a fresh child process (see backend-fallback-child.ts). */
+async function initInChild(opts: object, env: NodeJS.ProcessEnv, withWorker = false): Promise<ChildResult & { worker?: ChildResult }> {
+  const args = ['--import', 'tsx', 'test/backend-fallback-child.ts', JSON.stringify(opts), ...(withWorker ? ['worker'] : [])];
+  const { stdout, stderr } = await run(process.execPath, args, { env: { ...env, ANYTIME_BACKEND_ANNOUNCED: '' } });
+  const [main, worker] = stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ChildResult);
+  return { ...main, stderr, worker };
 }
+
+/** An environment in which Dawn finds no adapter on either route (the libraries are there, no driver answers). */
+const NO_ADAPTER_ENV = {
+  ...process.env,
+  VK_ICD_FILENAMES: '/nonexistent/no-vulkan-driver.json', // route B: no Vulkan driver
+  VK_DRIVER_FILES: '/nonexistent/no-vulkan-driver.json',
+  EGL_PLATFORM: 'none', // route A: an EGL platform that does not exist
+  ANYTIME_BACKEND: '',
+  ANYTIME_ALLOW_SOFTWARE_GPU: '',
+};
+
+/** Runs initBackend in a child process whose Dawn can find no adapter on either route. */
+const initWithoutAdapters = (opts: object) => initInChild(opts, NO_ADAPTER_ENV);
+
+const stderrLines = (r: { stderr: string }) => r.stderr.split('\n').filter((l) => l.trim() !== '');
 
 describe('initBackend without any WebGPU adapter (child process)', () => {
   it('auto falls back to wasm and reports what was tried', async () => {
@@ -116,5 +126,47 @@ describe('initBackend without any WebGPU adapter (child process)', () => {
     const { info } = await initWithoutAdapters({ prefer: 'webgpu' });
     expect(info?.name).toBe('wasm');
     expect(info?.reason).toContain('no WebGPU adapter');
+  });
+});
+
+describe('findLinkerLibraries', () => {
+  // A linker cache holds names NUL-terminated, alone or as the tail of a path (shared suffixes).
+  const cache = new TextEncoder().encode('ld.so-1.7.0\0glibc-ld.so.cache1.1\0libm.so.6\0/lib/x86_64-linux-gnu/libEGL.so\0libvulkan.so.1.3\0');
+  const nowhere = { exists: () => false, libraryPath: undefined };
+
+  it('finds names in the cache, whole names only', () => {
+    expect(findLinkerLibraries(['libvulkan.so.1', 'libEGL.so', 'libm.so.6'], { cache, ...nowhere })).toEqual(['libEGL.so', 'libm.so.6']);
+    expect(findLinkerLibraries(['libEGL.so.1', 'm.so.6', 'u/libEGL.so'], { cache, ...nowhere })).toEqual([]);
+  });
+
+  it('finds names in LD_LIBRARY_PATH directories', () => {
+    const exists = (p: string) => p === '/opt/vk/lib/libvulkan.so.1';
+    expect(findLinkerLibraries(['libvulkan.so.1', 'libEGL.so'], { cache, exists, libraryPath: '/usr/x::/opt/vk/lib' })).toEqual(['libvulkan.so.1', 'libEGL.so']);
+  });
+
+  it('says it cannot tell when there is no linker cache', () => {
+    expect(findLinkerLibraries(['libEGL.so'], { cache: null, exists: () => true, libraryPath: '/x' })).toBeNull();
+  });
+});
+
+describe('the backend line: quiet probe, one line', () => {
+  it('auto without a usable adapter prints no native warnings, only the one line', async () => {
+    const r = await initWithoutAdapters({ prefer: 'auto' });
+    expect(r.info?.name).toBe('wasm');
+    expect(r.info?.reason).toMatch(/^fell back to wasm: no WebGPU adapter in Node: Dawn default backend \(Vulkan\).*; Dawn OpenGL backend/);
+    expect(stderrLines(r)).toEqual([`[anytime] backend: ${r.info!.reason}`]);
+  });
+
+  it('on this machine: auto prints exactly one line and nothing else, and a worker thread started after it stays quiet', async () => {
+    const r = await initInChild({ prefer: 'auto' }, { ...process.env, ANYTIME_BACKEND: '', ANYTIME_ALLOW_SOFTWARE_GPU: '' }, true);
+    expect(r.error).toBeUndefined();
+    expect(r.worker?.info?.reason).toBe(r.info?.reason);
+    expect(stderrLines(r)).toEqual([`[anytime] backend: ${r.info!.reason}`]);
+  });
+
+  it('an explicit choice that works prints nothing', async () => {
+    const r = await initInChild({ prefer: 'wasm' }, process.env);
+    expect(r.info?.name).toBe('wasm');
+    expect(stderrLines(r)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Runs toolkit computations in headless Debian Chromium (WebGPU on SwiftShader, and WASM)
  * and checks the numbers against Node's cpu backend. Needs /usr/bin/chromium
- * (scripts/ci-setup-webgpu.sh installs it): without it this test fails, it does not skip.
+ * (`npm run setup` installs it): without it this test fails, it does not skip.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -5,7 +5,7 @@
  * (vitest, Node ESM), in a one-cell notebook executed by Jupyter under the tslab kernel
  * (CommonJS) and under Deno's kernel, and as a plain `deno run` script; the JSON must be equal.
  *
- * Needs Debian's Jupyter (`sudo bash scripts/ci-setup-notebooks.sh`, part of `npm run setup`):
+ * Needs Debian's Jupyter (`sudo npm run setup -- notebooks`):
  * without it the test fails and says so, it does not skip.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';

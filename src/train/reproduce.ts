@@ -119,9 +119,10 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
   const workers = opts.workers ?? Math.max(1, Math.min(cpus().length, runJobs.length));
   const threads = opts.threadsPerRun ?? Math.max(1, Math.floor(cpus().length / Math.max(1, workers)));
   const baseDir = opts.baseDir ?? BASE_POLICY_DIR;
-
+  // Chosen here first, even when workers train: the one line saying which backend runs is
+  // printed once, and worker threads inherit it (ANYTIME_BACKEND_ANNOUNCED) instead of repeating it.
+  await initBackend();
   if (workers === 0) {
-    await initBackend();
     for (const pj of [...baseJobs, ...runJobs]) await runJob(pj.job, pj.part.preset, pj.part.out, (p) => report(label(pj, p)), baseDir, threads);
   } else {
     const root = packageRoot();

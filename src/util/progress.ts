@@ -42,13 +42,31 @@ export function progressState(done: number, total: number, elapsedMs: number): P
   return { done, total, elapsedMs, ratePerSec, etaMs };
 }
 
-/** Renders one progress line, e.g. `grpo s0 [#####.....] 12/40 step 0.85 step/s ETA 00:33 reward=0.41`. */
+/**
+ * The rate part of a progress line: `12.5 step/s` when at least one unit per second, else the
+ * time per unit (`3.4 s/step`, easier to read than `0.294 step/s`). Empty while nothing is done
+ * or no time has passed: a rate of zero there would be a guess, not a measurement.
+ */
+export function formatRate(st: ProgressState, unit: string): string {
+  if (st.done <= 0 || !(st.ratePerSec > 0) || !Number.isFinite(st.ratePerSec)) return '';
+  if (st.ratePerSec >= 1) return `${st.ratePerSec.toFixed(1)} ${unit}/s`;
+  const perUnit = 1 / st.ratePerSec;
+  return `${perUnit < 10 ? perUnit.toFixed(1) : perUnit.toFixed(0)} s/${unit}`;
+}
+
+/**
+ * Renders one progress line, e.g. `grpo s0 [#####.....] 12/40 1.2 s/step ETA 00:33 reward=0.41`.
+ * Finished work shows its elapsed time instead of an ETA (`40/40 1.2 s/step in 00:48`); work that
+ * was already finished when its phase began (no time measured) shows neither rate nor time.
+ */
 export function renderProgressLine(label: string, st: ProgressState, unit: string, extra: string, width = 24): string {
   const frac = st.total > 0 ? Math.min(1, st.done / st.total) : 1;
   const filled = Math.round(frac * width);
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
-  const rate = st.ratePerSec >= 1 ? st.ratePerSec.toFixed(1) : st.ratePerSec.toFixed(3);
-  return `${label} [${bar}] ${st.done}/${st.total} ${rate} ${unit}/s ETA ${formatDuration(st.etaMs)}${extra ? ' ' + extra : ''}`;
+  const rate = formatRate(st, unit);
+  const finished = st.done >= st.total;
+  const time = finished ? (rate ? `in ${formatDuration(st.elapsedMs)}` : '') : `ETA ${formatDuration(st.etaMs)}`;
+  return [`${label} [${bar}] ${st.done}/${st.total}`, rate, time, extra].filter((part) => part !== '').join(' ');
 }
 
 export class ProgressBar {
