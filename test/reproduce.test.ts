@@ -74,6 +74,11 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
       [join('out', 'b32'), 32, undefined],
     ]);
     expect(presetParts(full, 'x')).toEqual([{ preset: full, out: 'x' }]);
+    // --max-budgets chooses the sweep's levels (any preset becomes a sweep); bad levels are named.
+    const chosen = presetParts(resolvePreset({ preset: 'pressure', maxBudgets: [96, 48, 32] }), 'out');
+    expect(chosen.map((p) => p.preset.train.maxBudget)).toEqual([96, 48, 32]);
+    expect(presetParts(resolvePreset({ preset: 'quick', maxBudgets: [64] }), 'q').map((p) => p.out)).toEqual([join('q', 'b64')]);
+    expect(() => resolvePreset({ preset: 'pressure', maxBudgets: [96, 4] })).toThrow(/maxBudgets: must be .*integers ≥ 8.*got 4/);
     expect(() => resolvePreset({ steps: 0 })).toThrow(/steps: must be a positive integer/);
     expect(() => parseArgs(['--sedes', '3'], { seeds: { type: 'int', help: '' } })).toThrow(/--sedes: unknown option; allowed: --seeds/);
     expect(() => parseArgs(['--seeds', 'x'], { seeds: { type: 'int', help: '' } })).toThrow(/--seeds: must be an integer/);

@@ -1,5 +1,5 @@
 /**
- * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--out DIR] [--workers N] [--threads-per-run N]`
+ * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--max-budgets 96,48,32] [--out DIR] [--workers N] [--threads-per-run N]`
  */
 import { AnytimeInputError } from '../core/errors.js';
 import { MultiProgress } from '../util/progress.js';
@@ -19,10 +19,19 @@ const SPEC = {
   steps: { type: 'int', help: 'RL steps per run (default: the preset\'s)' },
   seeds: { type: 'int', help: 'seeds per run (default: the preset\'s)' },
   runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
+  'max-budgets': { type: 'string', help: 'comma-separated b_max levels of a budget-pressure sweep, e.g. 96,48,32 (default: the preset\'s; pressure: 96,64,48,32)' },
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
   workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
   'threads-per-run': { type: 'int', help: 'threads each run computes on (default: cores / runs at once, at least 1)' },
 } as const;
+
+function parseMaxBudgets(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((t) => {
+    if (!/^\s*\d+\s*$/.test(t)) throw new AnytimeInputError('--max-budgets', `must be comma-separated integers ≥ 8 (b_max in tokens), got '${text}'`);
+    return Number(t);
+  });
+}
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -39,12 +48,13 @@ export async function run(argv: string[]): Promise<number> {
       steps: values.steps,
       seeds: values.seeds,
       runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
+      maxBudgets: parseMaxBudgets(values['max-budgets']),
       out: values.out,
       workers: values.workers,
       threadsPerRun: values['threads-per-run'],
       onProgress: (p) => bars.update(p.id, p.phase, p.done, p.total, p.status),
     });
-    const preset = resolvePreset({ preset: values.preset, task: values.task, steps: values.steps, seeds: values.seeds });
+    const preset = resolvePreset({ preset: values.preset, task: values.task, steps: values.steps, seeds: values.seeds, maxBudgets: parseMaxBudgets(values['max-budgets']) });
     const out = values.out ?? defaultOutDir(preset);
     console.log(`\nreport: ${out}/report.md (${((Date.now() - started) / 60000).toFixed(1)} min)`);
     console.log(formatRunTable(result));

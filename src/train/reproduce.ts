@@ -29,6 +29,8 @@ export interface ReproduceOptions {
   seeds?: number;
   /** Runs to do (overrides the preset). */
   runs?: RunName[];
+  /** A budget-pressure sweep over these b_max (replaces the preset's list; each level in `<out>/b<N>`). */
+  maxBudgets?: number[];
   /** Output folder (default `runs/<preset>`, or `runs/<preset>-<task>` for another task than the preset's). */
   out?: string;
   /** Worker threads; 0 runs every job in this thread (default: min(cores, jobs)). */
@@ -56,7 +58,11 @@ export function resolvePreset(opts: ReproduceOptions): ReproducePreset {
   const warmStart = task === base.task ? base.warmStart : warmStartFor(task);
   const train = opts.steps === undefined ? base.train : { ...base.train, steps: opts.steps };
   const seeds = opts.seeds === undefined ? { seeds: base.seeds, seedsByRun: base.seedsByRun } : { seeds: opts.seeds, seedsByRun: undefined };
-  return { ...base, task, warmStart, train, ...seeds, runs: opts.runs ?? base.runs };
+  for (const b of opts.maxBudgets ?? []) {
+    if (!Number.isInteger(b) || b < 8) fail('maxBudgets', `must be a comma-separated list of integers ≥ 8 (b_max in tokens), got ${b}`);
+  }
+  const maxBudgets = opts.maxBudgets ?? base.maxBudgets;
+  return { ...base, task, warmStart, train, ...seeds, runs: opts.runs ?? base.runs, ...(maxBudgets ? { maxBudgets } : {}) };
 }
 
 /** One preset at one b_max of a sweep (or the preset itself), with its output folder. */
