@@ -95,6 +95,15 @@ describe('report: paired comparisons and the paper claims', () => {
     expect(verdict(/not below GRPO/, 'ar-base')).toBe('reproduced (significantly above)');
     expect(verdict(/dense reward/, 'grpo-dense')).toBe('the opposite direction, within noise');
     expect(verdict(/decoupled/, 'grpo-decouple')).toBe("the paper's direction, significant");
+    // The direction readers sort on: the interval's side of zero, not the verdict's wording.
+    const direction = (claim: RegExp, subject: string) => claims.find((c) => claim.test(c.claim) && c.subject === subject)?.direction;
+    expect(direction(/every budget/, 'ar-linear')).toBe('for');
+    expect(direction(/every budget/, 'ar-base')).toBe('noise');
+    expect(direction(/not below GRPO/, 'ar-linear')).toBe('noise');
+    expect(direction(/not below GRPO/, 'ar-uniform')).toBe('against');
+    expect(direction(/not below GRPO/, 'ar-base')).toBe('for');
+    expect(direction(/dense reward/, 'grpo-dense')).toBe('noise');
+    expect(direction(/decoupled/, 'grpo-decouple')).toBe('for');
     expect(claims.find((c) => c.subject === 'ar-linear')!.evidence).toMatch(/anytime \+3\.0 \[\+1\.0, \+5\.0\] points; significantly above GRPO at 4 of 4 budgets/);
   });
   it('the pressure study sorts levels by the base cut fraction and plots the gains', async () => {

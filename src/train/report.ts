@@ -77,7 +77,19 @@ export interface Claim {
   verdict: string;
   /** The numbers behind the verdict, in words. */
   evidence: string;
+  /**
+   * Where the 95% interval puts the result: `for` the paper's claim (significant in its direction),
+   * `against` it (significant in the other direction), or `noise` (the interval covers no effect).
+   * Readers sort on this, never on the verdict's wording.
+   */
+  direction: ClaimDirection;
 }
+
+export type ClaimDirection = 'for' | 'against' | 'noise';
+
+/** The direction of a difference whose sign the paper predicts positive (`expectPositive`) or negative. */
+const directionOf = (ci: Interval, expectPositive = true): ClaimDirection =>
+  !excludesZero(ci) ? 'noise' : (ci.estimate > 0) === expectPositive ? 'for' : 'against';
 
 export interface ReportSummary {
   preset: string;
@@ -212,13 +224,16 @@ export function paperClaims(comparisons: Comparison[], variance: VarianceStudy |
       evidence:
         `anytime ${fmtDiff(c.anytime)} points; significantly above GRPO at ${c.budgetsAbove} of ${S} budgets, below at ${c.budgetsBelow}` +
         (c.budgetsIdentical > 0 ? `, identical on every question at ${c.budgetsIdentical}` : ''),
+      direction: directionOf(c.anytime),
     });
   }
   for (const run of AR_RUNS) {
     const c = vsGrpo(run);
     if (!c) continue;
     const verdict = c.final.hi < 0 ? 'not reproduced (significantly below)' : c.final.lo > 0 ? 'reproduced (significantly above)' : 'reproduced (no significant difference)';
-    claims.push({ claim: 'final accuracy at b_max not below GRPO', subject: run, verdict, evidence: `final ${fmtDiff(c.final)} points` });
+    // The paper claims "not below": only a significant drop goes against it.
+    const direction: ClaimDirection = c.final.hi < 0 ? 'against' : c.final.lo > 0 ? 'for' : 'noise';
+    claims.push({ claim: 'final accuracy at b_max not below GRPO', subject: run, verdict, evidence: `final ${fmtDiff(c.final)} points`, direction });
   }
   if (variance?.brpoMinusGroupMean) {
     const S = variance.budgets.length;
@@ -236,6 +251,7 @@ export function paperClaims(comparisons: Comparison[], variance: VarianceStudy |
         `at ${variance.budgets[S1]} tokens BRPO ${r('brpo', S1)?.toFixed(2)} vs group mean ${r('group-mean', S1)?.toFixed(2)}, ` +
         `difference ${variance.brpoMinusGroupMean[S1] ? `${signed2(variance.brpoMinusGroupMean[S1]!.estimate)} [${signed2(variance.brpoMinusGroupMean[S1]!.lo)}, ${signed2(variance.brpoMinusGroupMean[S1]!.hi)}]` : 'n/a'} ` +
         `(${variance.questions} questions × G = ${variance.groupSize})`,
+      direction: below.length > 0 ? 'for' : late.some((x) => x.d && x.d.lo > 0) ? 'against' : 'noise',
     });
   }
   for (const [run, what] of Object.entries(ABLATIONS)) {
@@ -243,7 +259,7 @@ export function paperClaims(comparisons: Comparison[], variance: VarianceStudy |
     if (!c) continue;
     const dir = c.anytime.estimate >= 0 ? "the paper's direction" : 'the opposite direction';
     const verdict = `${dir}, ${excludesZero(c.anytime) ? 'significant' : 'within noise'}`;
-    claims.push({ claim: `ablation: ${what} improves on GRPO`, subject: run, verdict, evidence: `anytime ${fmtDiff(c.anytime)}, final ${fmtDiff(c.final)} points` });
+    claims.push({ claim: `ablation: ${what} improves on GRPO`, subject: run, verdict, evidence: `anytime ${fmtDiff(c.anytime)}, final ${fmtDiff(c.final)} points`, direction: directionOf(c.anytime) });
   }
   return claims;
 }
