@@ -53,6 +53,20 @@ describe('progress displays never print a zero rate', () => {
     expect(out[3]).toMatch(/done\s+\[#+\] 100\/100$/);
   });
 
+  it('MultiProgress: a resumed run counts only the steps done since, and a job found finished shows no rate', () => {
+    const { stream, lines } = recorder();
+    let t = 0;
+    const bars = new MultiProgress({ stream, now: () => t, plainIntervalMs: 0 });
+    bars.update('ar-uniform/s1', 'train', 300, 600); // resumed from its checkpoint at step 300
+    t = 10_000;
+    bars.update('ar-uniform/s1', 'train', 310, 600);
+    t = 10_001;
+    bars.update('grpo/s0', 'done', 600, 600); // finished by an earlier invocation
+    const out = lines();
+    expect(out[1]).toContain('310/600 1.0 it/s ETA 04:50');
+    expect(out[2]).toMatch(/done\s+\[#+\] 600\/600$/);
+  });
+
   it('ProgressBar: the first update, before any time has passed', () => {
     const { stream, lines } = recorder();
     const bar = new ProgressBar({ label: 'eval', total: 8, unit: 'sample', stream, now: () => 0, plainIntervalMs: 0 });

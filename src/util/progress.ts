@@ -36,8 +36,12 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-export function progressState(done: number, total: number, elapsedMs: number): ProgressState {
-  const ratePerSec = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+/**
+ * `doneAtStart`: units already done when the clock started (a resumed run, or a job found finished):
+ * they took no time here, so they count towards the bar but not towards the rate.
+ */
+export function progressState(done: number, total: number, elapsedMs: number, doneAtStart = 0): ProgressState {
+  const ratePerSec = elapsedMs > 0 ? (Math.max(0, done - doneAtStart) * 1000) / elapsedMs : 0;
   const etaMs = ratePerSec > 0 ? ((total - done) / ratePerSec) * 1000 : Number.POSITIVE_INFINITY;
   return { done, total, elapsedMs, ratePerSec, etaMs };
 }
@@ -120,7 +124,7 @@ export class MultiProgress {
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly now: () => number;
   private readonly plainIntervalMs: number;
-  private readonly jobs = new Map<string, { phase: string; start: number; done: number; total: number; extra: string; lastPlain: number }>();
+  private readonly jobs = new Map<string, { phase: string; start: number; startDone: number; done: number; total: number; extra: string; lastPlain: number }>();
   private drawn = 0;
 
   constructor(opts: { stream?: ProgressOptions['stream']; now?: () => number; plainIntervalMs?: number } = {}) {
@@ -134,7 +138,7 @@ export class MultiProgress {
     const prev = this.jobs.get(id);
     // A new phase restarts the clock so rate and ETA describe the phase in progress.
     const fresh = !prev || prev.phase !== phase;
-    const job = fresh ? { phase, start: now, done, total, extra, lastPlain: -Infinity } : prev;
+    const job = fresh ? { phase, start: now, startDone: done, done, total, extra, lastPlain: -Infinity } : prev;
     job.done = done;
     job.total = total;
     job.extra = extra;
@@ -149,7 +153,7 @@ export class MultiProgress {
 
   private line(id: string): string {
     const j = this.jobs.get(id)!;
-    return renderProgressLine(`${id.padEnd(16)} ${j.phase.padEnd(14)}`, progressState(j.done, j.total, this.now() - j.start), 'it', j.extra);
+    return renderProgressLine(`${id.padEnd(16)} ${j.phase.padEnd(14)}`, progressState(j.done, j.total, this.now() - j.start, j.startDone), 'it', j.extra);
   }
 
   private redraw(): void {
