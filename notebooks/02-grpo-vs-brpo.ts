@@ -25,12 +25,13 @@
 import * as aq from 'arquero';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapMeans, pairedBootstrapDiff, makePrior, type Interval } from '../src/core/index.js';
+import { makePrior, excludesZero } from '../src/core/index.js';
 import { reproduce } from '../src/train/reproduce.js';
 import { getPreset } from '../src/train/presets.js';
 import { RUN_PRESETS, RUN_NAMES } from '../src/train/config.js';
 import { runDir, type JobProgress } from '../src/train/jobs.js';
-import { paperClaims, fmtInterval, fmtDiff, pct, type ReportSummary, type RunSummary, type Comparison } from '../src/train/report.js';
+import { fmtInterval, fmtDiff, pct, type ReportSummary } from '../src/train/report.js';
+import type { PressureStudy } from '../src/train/pressure.js';
 import type { StepMetrics } from '../src/train/train.js';
 import { lineChartSvg, barChartSvg, runColors } from '../src/plot/index.js';
 import { display, liveDisplay, check, checkClose, printLine } from '../src/notebook/index.js';
@@ -141,74 +142,17 @@ interface ResultSet {
   dir: string;
   summary: ReportSummary;
   metrics: Record<string, StepMetrics[][]>;
-  /** How the intervals were computed (the older result format has no per-question scores). */
+  /** How the intervals were computed. */
   intervalNote: string;
 }
 const readMetrics = (path: string): StepMetrics[] =>
   existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StepMetrics) : [];
-type LegacyEval = { budgets: number[]; accuracy: number[]; anytime: number; final: number; meanLength: number; finishedFraction: number };
-
-/**
- * Result sets written before per-question scores were recorded (summary.json without `comparisons`):
- * their intervals can only resample seeds, so each seed counts as one "question" of the bootstrap.
- */
-function legacySummary(dir: string, raw: { preset: string; task: string; base: LegacyEval | null; runs: { run: string; seeds: number }[] }): ReportSummary {
-  const evals: Record<string, LegacyEval[]> = {};
-  for (const r of raw.runs) {
-    evals[r.run] = Array.from({ length: r.seeds }, (_, s) => join(runDir(dir, r.run, s), 'result.json'))
-      .filter((p) => existsSync(p))
-      .map((p) => (JSON.parse(readFileSync(p, 'utf8')) as { eval: LegacyEval }).eval);
-  }
-  const values = (run: string) => evals[run].map((e) => [[...e.accuracy, e.anytime, e.final]]);
-  const S = raw.runs[0] ? evals[raw.runs[0].run][0].budgets.length : 0;
-  const runs: RunSummary[] = raw.runs.map(({ run }) => {
-    const ci = bootstrapMeans(values(run), { resamples: 2000, seed: 1 });
-    const lengths = evals[run].map((e) => e.meanLength);
-    const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;
-    return {
-      run,
-      seeds: evals[run].length,
-      budgets: evals[run][0].budgets,
-      accuracy: ci.slice(0, S),
-      anytime: ci[S],
-      final: ci[S + 1],
-      seedAnytime: evals[run].map((e) => e.anytime),
-      seedFinal: evals[run].map((e) => e.final),
-      meanLength: { mean: meanLength, std: Math.sqrt(lengths.reduce((a, x) => a + (x - meanLength) ** 2, 0) / Math.max(1, lengths.length - 1)) },
-      cutFraction: evals[run].reduce((a, e) => a + 1 - e.finishedFraction, 0) / evals[run].length,
-      maxSeedSE: NaN,
-      curve: [],
-    };
-  });
-  const comparisons: Comparison[] = raw.runs
-    .filter(({ run }) => run !== 'grpo' && evals.grpo)
-    .map(({ run }) => {
-      const d = pairedBootstrapDiff(values(run), values('grpo'), { resamples: 2000, seed: 3 });
-      const accuracy = d.slice(0, S);
-      return {
-        run, reference: 'grpo', accuracy, anytime: d[S], final: d[S + 1],
-        budgetsAbove: accuracy.filter((i) => i.lo > 0).length,
-        budgetsBelow: accuracy.filter((i) => i.hi < 0).length,
-        budgetsIdentical: accuracy.filter((i) => i.lo === 0 && i.hi === 0 && i.estimate === 0).length,
-      };
-    });
-  const point = (x: number): Interval => ({ estimate: x, lo: x, hi: x, se: 0, level: 0.95 });
-  const base = raw.base
-    ? { ...raw.base, accuracySE: [], anytimeSE: NaN, finalSE: NaN, questions: 0, samples: 0, anytimeCI: point(raw.base.anytime), finalCI: point(raw.base.final) }
-    : null;
-  return { preset: raw.preset, task: raw.task, maxBudget: null, base, runs, comparisons, claims: paperClaims(comparisons, null), variance: null, files: [] };
-}
-
 /** Reads a result folder (summary.json and the runs' metrics). */
 function loadResultSet(name: string, dir: string): ResultSet {
-  const raw = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ReportSummary;
-  const legacy = !Array.isArray((raw as { comparisons?: unknown }).comparisons);
-  const summary = legacy ? legacySummary(dir, raw as unknown as Parameters<typeof legacySummary>[1]) : raw;
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ReportSummary;
   const metrics: Record<string, StepMetrics[][]> = {};
   for (const r of summary.runs) metrics[r.run] = Array.from({ length: r.seeds }, (_, s) => readMetrics(join(runDir(dir, r.run, s), 'metrics.jsonl'))).filter((m) => m.length > 0);
-  const intervalNote = legacy
-    ? 'intervals resample the seeds only (this set predates per-question scores), so with 3 seeds they are rough'
-    : 'intervals resample seeds and held-out questions; differences from GRPO are paired over questions';
+  const intervalNote = 'intervals resample seeds and held-out questions; differences from GRPO are paired over questions';
   return { name, dir, summary, metrics, intervalNote };
 }
 
@@ -363,16 +307,13 @@ await check('the live run trained GRPO and AR-uniform for 60 steps each', liveSe
 // %% [markdown]
 // ## 4. The committed multi-seed results
 //
-// Produced by `npx anytime reproduce` (each command is in the folder's `preset.json` and `report.md`). The `chain`
-// set trains every run of §7 on the chain task; the two `search` sets train the same runs on the Countdown-style
-// `search` task, the second one 4× longer (600 steps).
+// Produced by `npx anytime reproduce --preset full --task search` (the command and every setting are in the folder's
+// `preset.json` and `report.md`): every run of §7 on the Countdown-style `search` task, 600 steps, 5 seeds for GRPO
+// and the three AR priors and 3 for each ablation, every run evaluated on the same 2,560 held-out questions with the
+// same sampling streams (so differences between runs are paired, and each accuracy has a standard error ≤ 1 point).
 
 // %%
-const COMMITTED: [string, string][] = [
-  ['chain, 150 steps', 'data/results/full'],
-  ['search, 150 steps', 'data/results/full-search'],
-  ['search, 600 steps', 'data/results/full-search-600steps'],
-];
+const COMMITTED: [string, string][] = [['search, 600 steps', 'data/results/full-search']];
 const sets = COMMITTED.filter(([, dir]) => existsSync(join(dir, 'summary.json'))).map(([name, dir]) => loadResultSet(name, dir));
 // (Inside an async function: Deno's kernel would end the cell before the awaits of a top-level loop.)
 await (async () => {
@@ -381,6 +322,44 @@ await (async () => {
     await checkResultSet(set);
   }
 })();
+await check('the headline set is committed and has 5 seeds of GRPO and AR-uniform', sets.length === 1 && ['grpo', 'ar-uniform'].every((r) => sets[0].summary.runs.find((x) => x.run === r)?.seeds === 5));
+
+// %% [markdown]
+// ### Budget pressure: when does anytime training pay?
+//
+// In the paper most traces of the starting model run past the training budget; in our `search` task at
+// $b_\text{max} = 96$ the base policy's traces are cut in only about a fifth of cases. The budget-pressure study
+// (`npx anytime reproduce --preset pressure --max-budgets 96,48,32 --seeds 3`) trains GRPO and AR-uniform at smaller
+// $b_\text{max}$, where far more traces are cut, and measures AR-uniform's gain over GRPO at each level (paired 95%
+// intervals; the level at 96 is the headline set's first three seeds).
+
+// %%
+const PRESSURE = 'data/results/pressure-search';
+const pressure = existsSync(join(PRESSURE, 'summary.json')) ? (JSON.parse(readFileSync(join(PRESSURE, 'summary.json'), 'utf8')) as PressureStudy) : null;
+if (pressure) {
+  await display.table(
+    `${pressure.task}: AR-uniform − GRPO at each b_max (points, paired 95% interval)`,
+    aq.from(
+      pressure.levels.map((l) => {
+        const g = l.gains.find((x) => x.run === 'ar-uniform');
+        return {
+          'b_max': l.maxBudget,
+          'base traces cut at b_max': `${pct(l.baseCutFraction)}%`,
+          'GRPO anytime (%)': fmtInterval(l.runs.find((r) => r.run === 'grpo')!.anytime),
+          'AR-uniform anytime (%)': fmtInterval(l.runs.find((r) => r.run === 'ar-uniform')!.anytime),
+          'Δ anytime': g ? fmtDiff(g.anytime) : '–',
+          'Δ final': g ? fmtDiff(g.final) : '–',
+          'budgets above / below GRPO': g ? `${g.budgetsAbove} / ${g.budgetsBelow} of ${g.budgets}` : '–',
+        };
+      }),
+    ),
+  );
+  const svg = readFileSync(join(PRESSURE, 'gain-vs-budget-pressure.svg'), 'utf8');
+  await display.plot(svg);
+  const cuts = pressure.levels.map((l) => l.baseCutFraction);
+  await check('the study spans light to heavy budget pressure (base traces cut from under 25% to at least 50%)', Math.min(...cuts) < 0.25 && Math.max(...cuts) >= 0.5, cuts.map((c) => `${pct(c)}%`).join(', '));
+  await check('smaller b_max cuts more of the base policy\'s traces', pressure.levels.every((l, i, ls) => i === 0 || (l.maxBudget < ls[i - 1].maxBudget && l.baseCutFraction > ls[i - 1].baseCutFraction)));
+}
 
 // %% [markdown]
 // ## 5. Conclusions
@@ -410,13 +389,18 @@ const headline = allSets.flatMap((s) => {
   const gainSmall = small.reduce((a, i) => a + i.estimate, 0) / small.length;
   return [`${s.name}: AR-uniform − GRPO = ${fmtDiff(c.anytime)} points anytime, ${fmtDiff(c.final)} final; mean gain over the smallest quarter of the budgets ${(100 * gainSmall).toFixed(1)} points, significantly positive at ${c.budgetsAbove} of ${c.accuracy.length} budgets and negative at ${c.budgetsBelow}.`];
 });
-/** Each verdict sorted into: significant in the paper's direction, against it, or within noise. */
-const kind = (verdict: string) =>
-  /reversed|significantly below|opposite direction, significant/.test(verdict) ? 'against' : /^reproduced(?! \(no significant)|paper's direction, significant/.test(verdict) ? 'for' : 'noise';
+// Each claim carries where its interval lies: in the paper's direction ('for'), against it, or within noise.
 const topic = (claim: string) => (claim.startsWith('AR variants') ? 'anytime' : claim.startsWith('final') ? 'final' : claim.startsWith('ablation') ? 'ablation' : 'variance');
-const byKind = (k: string) => allSets.flatMap((s) => s.summary.claims.filter((c) => kind(c.verdict) === k).map((c) => `${c.subject} ${topic(c.claim)} (${s.name})`));
+const byKind = (k: string) => allSets.flatMap((s) => s.summary.claims.filter((c) => c.direction === k).map((c) => `${c.subject} ${topic(c.claim)} (${s.name})`));
+const pressureLines = (pressure?.levels ?? []).flatMap((l) => {
+  const g = l.gains.find((x) => x.run === 'ar-uniform');
+  if (!g) return [];
+  const where = excludesZero(g.anytime) ? (g.anytime.estimate > 0 ? 'a significant gain' : 'a significant loss') : 'within noise';
+  return [`b_max ${l.maxBudget} (${pct(l.baseCutFraction)}% of base traces cut): AR-uniform − GRPO = ${fmtDiff(g.anytime)} points anytime (${where}), ${fmtDiff(g.final)} final.`];
+});
 await display.markdown([
   '**The headline comparison.**', '', ...headline.map((h) => `- ${h}`), '',
+  ...(pressureLines.length > 0 ? ['**Under budget pressure** (3 seeds per level):', '', ...pressureLines.map((h) => `- ${h}`), ''] : []),
   '**Every claim, every set** (verdict, then the numbers with 95% intervals):', '', ...lines, '',
   `**In short.** Significantly in the paper's direction: ${byKind('for').join(', ') || 'nothing'}. ` +
     `Significantly against it: ${byKind('against').join(', ') || 'nothing'}. ` +

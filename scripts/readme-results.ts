@@ -21,9 +21,8 @@ export const END = '<!-- results:end -->';
 /** The committed headline sets, in the order the README shows them, with the command that made each. */
 export const HEADLINE_SETS = [
   { dir: 'full-search', command: 'npx anytime reproduce --preset full --task search --out data/results/full-search' },
-  { dir: 'full-chain-300steps', command: 'npx anytime reproduce --preset full --task chain --steps 300 --out data/results/full-chain-300steps' },
 ];
-export const PRESSURE_SET = { dir: 'pressure-search', command: 'npx anytime reproduce --preset pressure --out data/results/pressure-search' };
+export const PRESSURE_SET = { dir: 'pressure-search', command: 'npx anytime reproduce --preset pressure --max-budgets 96,48,32 --seeds 3 --out data/results/pressure-search' };
 
 const read = <T>(dir: string, file = 'summary.json'): T | null => {
   const p = join(ROOT, 'data', 'results', dir, file);
@@ -52,6 +51,10 @@ function headline(dir: string, command: string, s: ReportSummary): string[] {
     );
   }
   lines.push('');
+  for (const [file, alt] of [['accuracy-vs-budget.svg', 'accuracy vs thinking budget'], ['difference-vs-grpo.svg', 'difference from GRPO per budget']]) {
+    if (existsSync(join(ROOT, 'data', 'results', dir, file))) lines.push(`![${s.task}: ${alt}](data/results/${dir}/${file})`);
+  }
+  lines.push('');
   return lines;
 }
 
@@ -64,6 +67,11 @@ export function resultsSection(): string {
     lines.push('| claim | task | run | verdict | evidence |', '| --- | --- | --- | --- | --- |');
     for (const h of sets) for (const c of h.s.claims) lines.push(`| ${c.claim} | ${h.s.task} | ${c.subject} | **${c.verdict}** | ${c.evidence} |`);
     lines.push('');
+    const named = (d: string) => sets.flatMap((h) => h.s.claims.filter((c) => c.direction === d).map((c) => `${c.subject} (${c.claim.startsWith('final') ? 'final' : c.claim.startsWith('ablation') ? 'ablation' : c.claim.startsWith('AR') ? 'anytime' : 'variance'})`));
+    lines.push(
+      `In short: significant in the paper's direction — ${named('for').join(', ') || 'nothing'}; significant against it — ${named('against').join(', ') || 'nothing'}; within noise — ${named('noise').join(', ') || 'nothing'}.`,
+      '',
+    );
   }
   const p = read<PressureStudy>(PRESSURE_SET.dir);
   if (p) {
