@@ -16,8 +16,8 @@
 // Cells marked ✓ check the facts this notebook teaches; `npm run notebooks` fails if one does not hold.
 //
 // **How long it takes.** Measured with `npm run notebooks -- 01 --kernel all` on the 2-core development machine
-// while other jobs loaded it (load average ~18): 157 s under tslab (most of it tslab compiling the cells), 33 s under
-// Deno; expect less on an idle machine. With the base policy cached in `data/base/` (committed); on a checkout
+// while training jobs ran beside it (load average ~6): 68 s under tslab (most of it tslab compiling the cells), 16 s
+// under Deno; expect less on an idle machine. With the base policy cached in `data/base/` (committed); on a checkout
 // without it the first run warm-starts it (about 6 minutes, once).
 //
 // **Kernels.** This notebook runs unchanged under the project's tslab kernel ("TypeScript (anytime, tslab)")

@@ -17,8 +17,8 @@
 // The paper (AMC, 1k → 8k tokens): group mean 0.17 → 0.61, own progress 1.0 → 0.36, BRPO 0.17 → 0.34: the group
 // mean is best early, own progress late, and BRPO tracks the better of the two.
 //
-// **How long it takes.** Measured on the 2-core development machine while other jobs loaded it (load average ~18):
-// 156 s under Deno, 54 s as a plain script (`npx tsx`); under tslab not yet measured to the end. With the base policy
+// **How long it takes.** Measured with `npm run notebooks -- 03 --kernel all` on the 2-core development machine
+// while training jobs ran beside it (load average ~6): 82 s under tslab, 27 s under Deno. With the base policy
 // cached in `data/base/`.
 
 // %%

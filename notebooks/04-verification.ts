@@ -16,8 +16,8 @@
 // The verifier must give the same verdicts in every environment (Node, both notebook kernels, the browser):
 // the ✓ cells below check the ones this notebook relies on, inside whichever kernel runs it.
 //
-// **How long it takes.** Measured with `npm run notebooks -- 04 --kernel all` on the 2-core development machine while
-// other jobs loaded it (load average ~18): 206 s under tslab, 144 s under Deno, 19 s as a plain script (`npx tsx`).
+// **How long it takes.** Measured with `npm run notebooks -- 04 --kernel all` on the 2-core development machine
+// while training jobs ran beside it (load average ~6): 36 s under tslab, 10 s under Deno.
 // Source: the paired script [`04-verification.ts`](04-verification.ts).
 
 // %%

@@ -255,16 +255,19 @@ async function forwardBackward(stockMatMul: boolean): Promise<number> {
 }
 const step = { sample: [] as number[], simd: [] as number[], stock: [] as number[] };
 await forwardBackward(false); // warm-up (the stock path has nothing to compile or cache)
-// (Inside an async function: Deno's kernel would end the cell before the awaits of a top-level loop.)
-await (async () => {
-  for (let r = 0; r < 3; r++) {
+// Inside a named async function: Deno's kernel would end the cell before the awaits of a top-level
+// loop, and tslab's TypeScript 5.0 crashes ("Paths must either both be absolute or both be relative")
+// on an awaited inline async arrow in this cell.
+async function timeRounds(rounds: number): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
     await sampleOnce();
     step.sample.push(performance.now() - t0);
     step.simd.push(await forwardBackward(false));
     step.stock.push(await forwardBackward(true));
   }
-})();
+}
+await timeRounds(3);
 const med = (xs: number[]) => quantile(xs, 0.5);
 await display.table(
   `One training step of the notebook preset: ${rollouts.length} traces packed into ${batch.rows} rows × ${batch.length} columns (median of 3 rounds)`,
