@@ -6,12 +6,13 @@
  * Workloads (each timed with a ComputePool of 1 thread and of N threads, order alternating by
  * round, so load from other processes hits both alike; ratios are paired by round):
  *   - sample: KV-cache sampling of 80 tokens for the 64 prompts of the tiny-policy benchmark
- *     (scripts/bench-tiny-inputs.ts), no stop token: `pool.generate`;
+ *     (scripts/bench-tiny-inputs.ts), no stop token: `pool.generate` (scripts/bench-pool.ts, the
+ *     same workload `npm run bench` times on every core against PyTorch);
  *   - rollouts: the trainer's rollouts, 8 questions × 8 traces of the committed chain base policy
  *     with forced summaries at 4 budgets × 4 (`pool.sampleRollouts`);
  *   - train: the trainer's update on the benchmark's 64 × 96 batch: the clipped surrogate
  *     (advantage 1, the benchmark's loss weights) over `gradientChunks` chunks + AdamW
- *     (`pool.update`); `train-1pass` is the same update in one pass on one thread (the trainer
+ *     (`pool.update`, scripts/bench-pool.ts); `train-1pass` is the same update in one pass on one thread (the trainer
  *     before chunking), to show what the chunking costs;
  *   - rl-step: the whole RL step as `train()` runs it (ar-uniform on chain, the default sizes:
  *     rollouts with forced summaries, advantages, 2 updates), the median time between consecutive
@@ -39,13 +40,12 @@ import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { TransformerPolicy } from '../src/model/transformer.js';
 import { warmStartHash } from '../src/model/warmstart.js';
 import { runConfig, DEFAULT_TRAIN_CONFIG } from '../src/train/config.js';
-import { gradientChunks, type GradientChunk } from '../src/train/gradient.js';
-import { AdamW } from '../src/train/optim.js';
 import { ComputePool } from '../src/train/parallel.js';
 import { warmStartFor } from '../src/train/presets.js';
 import { train } from '../src/train/train.js';
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
-import { TINY_BENCH, makeTinyInputs } from './bench-tiny-inputs.js';
+import { makeTinyInputs } from './bench-tiny-inputs.js';
+import { TRAINER_SURROGATE, poolWorkloads, trainerChunks, trainerOptimizer } from './bench-pool.js';
 
 interface Options {
   threads: number;
@@ -102,20 +102,6 @@ async function sampleBetween(a: Clocks, b: Clocks): Promise<Sample> {
   return { wall: b.wall - a.wall, cpu: Math.max(b.main - a.main, ...wb.map((x, i) => x - wa[i])) };
 }
 
-/** The benchmark's 64 × 96 training batch as the trainer's chunks: advantage 1, its loss weights. */
-function tinyChunks(chunks: number): GradientChunk[] {
-  const inputs = makeTinyInputs();
-  const perRow = inputs.lossWeights.find((w) => w > 0)!;
-  const traces = inputs.prompts.map((p, r) => ({
-    prompt: p.slice(1),
-    thinking: Array.from(inputs.batch.targets.subarray(r * inputs.batch.length + p.length - 1, (r + 1) * inputs.batch.length - 1)),
-    thinkingLogp: Array<number>(TINY_BENCH.newTokens).fill(-3),
-    groups: [],
-  }));
-  const targets = traces.map((t) => ({ thinkingAdvantage: t.thinking.map(() => 1), thinkingWeight: t.thinking.map(() => perRow), summaries: [] }));
-  return gradientChunks(traces, targets, chunks);
-}
-
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   await initBackend({ prefer: 'wasm', strict: true });
@@ -125,28 +111,27 @@ async function main(): Promise<void> {
   const chain = getTask('chain');
   const basePath = join('data', 'base', `chain-${warmStartHash(chain, warmStartFor('chain'))}.ckpt`);
   const base = loadCheckpoint(basePath).policy;
-  const settings = { temperature: 1, clipLow: 0.2, clipHigh: 0.2 };
-  const chunked = tinyChunks(DEFAULT_TRAIN_CONFIG.gradientChunks);
-  const onePass = tinyChunks(1);
+  const onePass = trainerChunks(inputs, 1);
   const draw = trainingSampler(chain, 17);
   const questions = Array.from({ length: 8 }, () => draw());
   const problems = questions.flatMap((q) => Array(8).fill(q));
   const rolloutOptions = { budgets: budgetSupport(chain.maxThinking, 4), summariesPerGroup: 4, seed: 3, bMax: chain.maxThinking };
 
   const pools = { 1: await ComputePool.start(1), N: await ComputePool.start(opts.threads) };
-  const optimizer = new AdamW(tiny.variables(), { lr: 1e-6, beta1: 0.9, beta2: 0.999, weightDecay: 0, gradClip: 1 });
+  const optimizer = trainerOptimizer(tiny);
   type Key = 1 | 'N';
-  const work: Record<string, (pool: ComputePool) => Promise<unknown>> = {
-    sample: (pool) => pool.generate(tiny, inputs.prompts, { maxTokens: TINY_BENCH.newTokens, stopTokens: [], temperature: 1, seed: 1 }),
-    rollouts: (pool) => pool.sampleRollouts(base, chain, problems, rolloutOptions),
-    train: (pool) => pool.update(tiny, optimizer, chunked, settings),
+  const pooled = { 1: poolWorkloads(pools[1], tiny, inputs, optimizer), N: poolWorkloads(pools.N, tiny, inputs, optimizer) };
+  const work: Record<string, (key: Key) => Promise<unknown>> = {
+    sample: (key) => pooled[key].sample(),
+    rollouts: (key) => pools[key].sampleRollouts(base, chain, problems, rolloutOptions),
+    train: (key) => pooled[key].train(),
   };
   const times: Record<string, Record<Key, Sample[][]>> = {};
   const record = (name: string, key: Key, round: number, sample: Sample) => {
     times[name] ??= { 1: [], N: [] };
     (times[name][key][round] ??= []).push(sample);
   };
-  for (const fn of Object.values(work)) for (const key of [1, 'N'] as Key[]) await fn(pools[key]); // warm-up
+  for (const fn of Object.values(work)) for (const key of [1, 'N'] as Key[]) await fn(key); // warm-up
   const tensorsBefore = tf.memory().numTensors;
   for (let round = 0; round < opts.rounds; round++) {
     const order: Key[] = round % 2 ? ['N', 1] : [1, 'N'];
@@ -155,14 +140,14 @@ async function main(): Promise<void> {
         for (let r = 0; r < opts.reps; r++) {
           const before = clocks(pools[key]);
           await before.workers;
-          await fn(pools[key]);
+          await fn(key);
           record(name, key, round, await sampleBetween(before, clocks(pools[key])));
         }
       }
     }
     for (let r = 0; r < opts.reps; r++) {
       const before = clocks(pools[1]);
-      await pools[1].update(tiny, optimizer, onePass, settings);
+      await pools[1].update(tiny, optimizer, onePass, TRAINER_SURROGATE);
       record('train-1pass', 1, round, await sampleBetween(before, clocks(pools[1])));
     }
     // The whole RL step as train() runs it, in a fresh folder each time.

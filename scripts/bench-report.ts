@@ -314,6 +314,8 @@ export interface ReportInput {
   profile?: Record<string, WorkProfile>;
   /** Configuration the kernels-on/off comparison and the profile are about. */
   primary: string;
+  /** The one-thread and the every-core configuration of the same backend (ids of `tfjs`), compared in their own table. */
+  everyCore?: { one: string; all: string };
   flops: WorkloadFlops;
   notes: string[];
   elapsedS: number;
@@ -371,8 +373,9 @@ export function renderMarkdown(input: ReportInput): string {
   lines.push(
     '## Targets',
     '',
-    'Model targets: median of the per-round ratios PyTorch time / tfjs time (range over rounds); "% of SIMD peak" is the',
-    "configuration's achieved GFLOP/s over the measured one-thread wasm SIMD peak × the threads it computes on.",
+    'Model targets: median of the per-round ratios PyTorch time / tfjs time (range over rounds), judged on ' +
+      `${candidates.length ? candidates.map((c) => c.label).join(', ') : 'no configuration (none ran)'}; the other configurations are in the tables below, for reference.`,
+    `"% of SIMD peak" is the configuration's achieved GFLOP/s over the measured one-thread wasm SIMD peak × the threads it computes on.`,
     '',
     '| target | goal | measured: median (range over rounds) | % of SIMD peak | met |',
     '| --- | --- | --- | ---: | --- |',
@@ -447,11 +450,24 @@ export function renderMarkdown(input: ReportInput): string {
     lines.push('');
   }
 
+  const one = input.everyCore && tfjs.find((c) => c.id === input.everyCore!.one);
+  const all = input.everyCore && tfjs.find((c) => c.id === input.everyCore!.all);
+  if (one && all) {
+    lines.push(`Every core vs one thread (${one.label} time / ${all.label} time, paired by round; the training step compares the trainer's chunked update with the one-pass step):`, '');
+    lines.push('| workload | speed-up |', '| --- | ---: |');
+    for (const w of WORKLOADS) {
+      const r = pairedSpeedRatio(one, all, w);
+      if (r) lines.push(`| ${w} | ${range(r)} |`);
+    }
+    lines.push('');
+  }
+
   lines.push('### Peak memory', '');
   lines.push(
     'Per workload, one untimed run in the first round: tfjs tensor bytes at their peak (tf.profile: every live tensor, weights',
     "and optimiser state included) / the process's peak RSS while the workload ran (Linux VmHWM, reset before it; workloads run",
-    "in the order forward, sample, train, then the RL step, and tfjs-wasm's heap never shrinks, so RSS includes what earlier ones left). MB.",
+    "in the order forward, sample, train, then the RL step, and tfjs-wasm's heap never shrinks, so RSS includes what earlier ones left).",
+    "On several threads the tensor bytes are this thread's alone; the RSS is the whole process's, worker threads included. MB.",
     '',
     `| workload | ${configs.map((c) => c.label).join(' | ')} |`,
     `| --- | ${configs.map(() => '---:').join(' | ')} |`,

@@ -24,6 +24,7 @@ import { parameterShapes, type TransformerConfig } from '../src/model/transforme
 import { warmStartHash } from '../src/model/warmstart.js';
 import { getTask } from '../src/tasks/index.js';
 import { runConfig, type TrainConfig } from '../src/train/config.js';
+import type { ComputePool } from '../src/train/parallel.js';
 import { getPreset, warmStartFor } from '../src/train/presets.js';
 import { columnTargets, groupTargets } from '../src/train/targets.js';
 import { train, type StepMetrics } from '../src/train/train.js';
@@ -71,8 +72,12 @@ export interface RlBenchResult {
   work: RlStepWork[];
 }
 
-/** Runs `train` for warmup + reps steps; returns the timings and, with `replayDir`, writes the replay for PyTorch. */
-export async function runRlBench(opts: { warmup: number; reps: number; replayDir?: string }): Promise<RlBenchResult> {
+/**
+ * Runs `train` for warmup + reps steps on `pool`'s threads (`train(config, { pool })`: the
+ * config's own `threads`, 0 = every core, would not say which configuration was timed); returns
+ * the timings and, with `replayDir`, writes the replay for PyTorch.
+ */
+export async function runRlBench(opts: { warmup: number; reps: number; pool: ComputePool; replayDir?: string }): Promise<RlBenchResult> {
   const { warmup, reps } = opts;
   if (!(Number.isInteger(warmup) && warmup >= 1)) throw new Error(`RL step: warmup must be an integer >= 1 (the first step compiles the kernels), got ${warmup}`);
   const total = warmup + reps;
@@ -86,6 +91,7 @@ export async function runRlBench(opts: { warmup: number; reps: number; replayDir
     await train(config, {
       outDir,
       basePolicy,
+      pool: opts.pool,
       stopAfterStep: total,
       onRollouts: (step, r) => rollouts.set(step, r),
       onStep: (m) => {
@@ -110,13 +116,14 @@ export async function runRlBench(opts: { warmup: number; reps: number; replayDir
 
 /**
  * Peak memory of one RL step: tensor bytes (tf.profile) and process RSS, over a separate
- * one-step `train` run (untimed), so that profiling costs no timed step anything.
+ * one-step `train` run on `pool` (untimed), so that profiling costs no timed step anything. The
+ * tensor bytes are this thread's; the RSS is the process's, the pool's workers included.
  */
-export async function rlStepMemory(): Promise<PeakMemory> {
+export async function rlStepMemory(pool: ComputePool): Promise<PeakMemory> {
   const outDir = mkdtempSync(join(tmpdir(), 'anytime-bench-rl-mem-'));
   try {
     return await peakMemoryOf(async () => {
-      await train(rlBenchConfig(2), { outDir, basePolicy: rlBasePolicyPath(), stopAfterStep: 1 });
+      await train(rlBenchConfig(2), { outDir, basePolicy: rlBasePolicyPath(), pool, stopAfterStep: 1 });
     });
   } finally {
     rmSync(outDir, { recursive: true, force: true });

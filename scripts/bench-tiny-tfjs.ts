@@ -3,7 +3,7 @@
  * registration cannot leak between configurations). Run by scripts/bench.ts:
  *
  *   npx tsx scripts/bench-tiny-tfjs.ts --backend wasm|webgpu --kernels on|off [--reps 3] [--warmup 2]
- *       [--memory] [--rl] [--rl-reps 2] [--rl-out DIR] [--profile] [--probe-only]
+ *       [--pool N [--check-pool]] [--memory] [--rl] [--rl-reps 2] [--rl-out DIR] [--profile] [--probe-only]
  *
  * `--kernels on` starts the backend the way the toolkit does (`initBackend`, which registers the
  * custom wasm kernels: fused attention, fused token log-probs, SIMD BatchMatMul, ...; the call
@@ -11,6 +11,13 @@
  * with plain `tf.setBackend('wasm')`, so src/model's fused ops fall back to the composed stock
  * ops (`kernelsRegistered` in the output says whether that held). The model is used as
  * src/model exports it: `packedLogProbs` for the training forward, `generate` for sampling.
+ * `--pool N` (wasm with kernels only) times the trainer's own path on a ComputePool of N threads
+ * (src/train/parallel.ts; scripts/bench-pool.ts): training step = `pool.update` on the benchmark's
+ * batch (the trainer's chunked clipped surrogate + AdamW), sampling = `pool.generate` of the
+ * benchmark's prompts, and the RL step on that pool; the no-grad forward has no pooled form and is
+ * not timed. `--check-pool` first checks (untimed) that the pool's gradient and continuations are
+ * bit for bit those of one thread, i.e. that N threads do the same work. Without `--pool` the
+ * workloads run on this one thread (the RL step on a 1-thread pool).
  * `--rl` also times the trainer's whole RL step (scripts/bench-rl.ts: `train` itself, one warm-up
  * step, then `--rl-reps` timed ones); `--rl-out DIR` writes its replay for PyTorch there.
  * `--memory` first runs each workload once, untimed, for its peak tensor bytes and process RSS
@@ -25,6 +32,8 @@ import { TINY_BENCH, makeTinyInputs } from './bench-tiny-inputs.js';
 import type { WorkProfile } from './bench-report.js';
 import { peakMemoryOf, type PeakMemory } from './bench-memory.js';
 import { rlStepMemory, runRlBench, type RlBenchResult } from './bench-rl.js';
+import { ComputePool } from '../src/train/parallel.js';
+import { TRAINER_SURROGATE, poolWorkloads, trainerChunks, trainerOptimizer } from './bench-pool.js';
 
 interface Args {
   backend: 'wasm' | 'webgpu';
@@ -42,13 +51,17 @@ interface Args {
   rlReps: number;
   /** Folder to write the RL step's replay into (for scripts/bench_torch.py --rl). */
   rlOut?: string;
+  /** Threads of the ComputePool the trainer's path is timed on (0: the one-thread workloads). */
+  pool: number;
+  /** Check first that the pool computes what one thread does. */
+  checkPool: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'wasm', kernels: true, reps: 3, warmup: 2, profile: false, memory: false, probeOnly: false, rl: false, rlReps: 2 };
+  const args: Args = { backend: 'wasm', kernels: true, reps: 3, warmup: 2, profile: false, memory: false, probeOnly: false, rl: false, rlReps: 2, pool: 0, checkPool: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const flag = ({ '--profile': 'profile', '--memory': 'memory', '--rl': 'rl', '--probe-only': 'probeOnly' } as const)[a as '--profile'];
+    const flag = ({ '--profile': 'profile', '--memory': 'memory', '--rl': 'rl', '--probe-only': 'probeOnly', '--check-pool': 'checkPool' } as const)[a as '--profile'];
     if (flag) {
       args[flag] = true;
       continue;
@@ -64,8 +77,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--warmup') args.warmup = Number(value);
     else if (a === '--rl-reps') args.rlReps = Number(value);
     else if (a === '--rl-out') args.rlOut = value;
-    else throw new Error(`bench-tiny-tfjs: unknown argument '${a}' (allowed: --backend, --kernels, --reps, --warmup, --profile, --memory, --rl, --rl-reps, --rl-out, --probe-only)`);
+    else if (a === '--pool') args.pool = Number(value);
+    else throw new Error(`bench-tiny-tfjs: unknown argument '${a}' (allowed: --backend, --kernels, --reps, --warmup, --pool, --check-pool, --profile, --memory, --rl, --rl-reps, --rl-out, --probe-only)`);
   }
+  if (!Number.isInteger(args.pool) || args.pool < 0) throw new Error(`--pool must be a positive integer (threads), got ${args.pool}`);
+  if (args.pool > 0 && (args.backend !== 'wasm' || !args.kernels)) throw new Error('--pool times the trainer on wasm worker threads: it needs --backend wasm --kernels on');
+  if (args.checkPool && args.pool === 0) throw new Error('--check-pool needs --pool N');
   if (!Number.isInteger(args.rlReps) || args.rlReps < 1) throw new Error(`--rl-reps must be a positive integer, got ${args.rlReps}`);
   if (!Number.isInteger(args.reps) || args.reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
   if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error(`--warmup must be an integer >= 0, got ${args.warmup}`);
@@ -179,31 +196,45 @@ async function main(): Promise<void> {
     await logp.data();
     logp.dispose();
   };
-  const work = { train, sample, forward } as const;
-  const timesMs: Record<string, number[]> = { train: [], sample: [], forward: [] };
+  // The pool the RL step runs on, and with --pool the one the trainer's path is timed on.
+  const pool = await ComputePool.start(args.pool || 1);
+  const trainerOptim = args.pool ? trainerOptimizer(policy) : undefined;
+  let poolCheck: { gradientSame: boolean; continuationsSame: boolean } | undefined;
+  if (args.checkPool) poolCheck = await checkPool(pool, policy, inputs);
+  const pooled = trainerOptim && poolWorkloads(pool, policy, inputs, trainerOptim);
+  const work: Partial<Record<'train' | 'sample' | 'forward', () => Promise<void>>> = pooled
+    ? {
+        train: async () => void (await pooled.train()),
+        sample: async () => void (await pooled.sample()),
+      }
+    : { train, sample, forward };
+  const timesMs: Record<string, number[]> = Object.fromEntries(Object.keys(work).map((k) => [k, []]));
   let memory: { rssAtStartMB: number; peak: Record<string, PeakMemory> } | undefined;
   if (args.memory) {
     // Untimed, before the warm-up, in order of growing footprint (tfjs-wasm's heap never shrinks,
     // so each RSS figure includes what earlier workloads left resident).
     memory = { rssAtStartMB: process.memoryUsage().rss / 2 ** 20, peak: {} };
-    for (const name of ['forward', 'sample', 'train'] as const) memory.peak[name] = await peakMemoryOf(work[name]);
+    for (const name of ['forward', 'sample', 'train'] as const) {
+      const fn = work[name];
+      if (fn) memory.peak[name] = await peakMemoryOf(fn);
+    }
   }
-  for (let w = 0; w < args.warmup; w++) for (const fn of Object.values(work)) await fn();
+  for (let w = 0; w < args.warmup; w++) for (const fn of Object.values(work)) await fn!();
   const tensorsBefore = tf.memory().numTensors;
   // Interleaved, so load from other processes hits every workload alike.
   for (let r = 0; r < args.reps; r++) {
-    for (const [name, fn] of Object.entries(work) as [keyof typeof work, () => Promise<void>][]) {
+    for (const [name, fn] of Object.entries(work) as [string, () => Promise<void>][]) {
       const t0 = performance.now();
       await fn();
       timesMs[name].push(performance.now() - t0);
     }
   }
   const leakedTensorsPerRep = (tf.memory().numTensors - tensorsBefore) / args.reps;
-  const profile = args.profile ? await profileWork(work) : undefined;
+  const profile = args.profile ? await profileWork(work as Record<string, () => Promise<void>>) : undefined;
   let rl: RlBenchResult | undefined;
   if (args.rl) {
-    if (memory) memory.peak.rl = await rlStepMemory();
-    rl = await runRlBench({ warmup: 1, reps: args.rlReps, replayDir: args.rlOut });
+    if (memory) memory.peak.rl = await rlStepMemory(pool);
+    rl = await runRlBench({ warmup: 1, reps: args.rlReps, pool, replayDir: args.rlOut });
     timesMs.rl = rl.timesMs;
   }
   const medianMs = Object.fromEntries(Object.entries(timesMs).map(([k, v]) => [k, median(v)]));
@@ -213,7 +244,8 @@ async function main(): Promise<void> {
       backend: info.name,
       adapter: info.adapter,
       simd: info.simd,
-      threads: info.threads,
+      threads: args.pool ? pool.threads : info.threads,
+      pool: args.pool ? { threads: pool.threads, note: pool.note || undefined, check: poolCheck } : undefined,
       kernelsRequested: args.kernels,
       kernelsRegistered,
       reps: args.reps,
@@ -228,9 +260,30 @@ async function main(): Promise<void> {
       profile,
     }),
   );
+  await pool.close();
   lossWeights.dispose();
   optimizer.dispose();
+  trainerOptim?.dispose();
   policy.dispose();
+}
+
+/**
+ * Untimed: the pool's gradient of the benchmark's batch and its continuations of the prompts,
+ * bit for bit against one thread's (a pool of 1 computes everything on this thread).
+ */
+async function checkPool(pool: ComputePool, policy: TransformerPolicy, inputs: ReturnType<typeof makeTinyInputs>) {
+  const one = await ComputePool.start(1);
+  try {
+    const chunks = trainerChunks(inputs);
+    const [many, single] = [await pool.gradient(policy, chunks, TRAINER_SURROGATE), await one.gradient(policy, chunks, TRAINER_SURROGATE)];
+    const gradientSame = Object.is(many.loss, single.loss) && many.grads.length === single.grads.length && many.grads.every((g, i) => Object.is(g, single.grads[i]));
+    const options = { maxTokens: TINY_BENCH.newTokens, stopTokens: [], temperature: 1, seed: 12345 };
+    const [a, b] = [await pool.generate(policy, inputs.prompts, options), await one.generate(policy, inputs.prompts, options)];
+    const continuationsSame = a.length === b.length && a.every((c, r) => c.tokens.length === b[r].tokens.length && c.tokens.every((t, k) => t === b[r].tokens[k] && Object.is(c.logp[k], b[r].logp[k])));
+    return { gradientSame, continuationsSame };
+  } finally {
+    await one.close();
+  }
 }
 
 main().then(

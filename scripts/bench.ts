@@ -7,9 +7,14 @@
  *     (kernels.json / kernels.md) and folds its ratios in;
  * (b) the tiny policy (scripts/bench-tiny-inputs.ts): training step, KV-cache sampling and the
  *     no-grad forward, and the trainer's whole RL step (scripts/bench-rl.ts), on tfjs wasm with the
- *     kernels registered, on stock tfjs wasm, on WebGPU when a hardware adapter is present, and on
- *     PyTorch CPU (scripts/bench_torch.py, Debian's python3-torch on OpenBLAS: scripts/setup-bench.sh
- *     installs both) with the same weights, batch and loss, and the same RL steps replayed.
+ *     kernels registered (one thread), on tfjs wasm with the kernels on every core (a ComputePool of
+ *     os.cpus().length threads, src/train/parallel.ts: the training step as the trainer's
+ *     `pool.update`, sampling as `pool.generate`, the RL step as `train(config, { pool })`;
+ *     scripts/bench-pool.ts), on stock tfjs wasm, on WebGPU when a hardware adapter is present,
+ *     and on PyTorch CPU (scripts/bench_torch.py, Debian's python3-torch on OpenBLAS:
+ *     scripts/setup-bench.sh installs both) with the same weights, batch and loss, and the same RL
+ *     steps replayed. The issue-15 targets are judged on the every-core configuration (and on
+ *     WebGPU when present) against PyTorch on 2 threads; the one-thread rows stay for reference.
  *     Each round runs every configuration back to back in fresh processes (order rotated), so
  *     ratios are paired by round and their range shows the machine's noise.
  *
@@ -157,6 +162,9 @@ async function main(): Promise<number> {
   const workerArgs = ['--reps', String(opts.reps), '--warmup', String(opts.warmup)];
   const rlArgs = ['--rl', '--rl-reps', String(opts.rlReps)];
   const wasmKernels: ConfigRuns = { id: 'wasm-kernels', label: 'tfjs wasm + kernels', rounds: [], threads: 1 };
+  // One run on every core (src/train/parallel.ts): the configuration the targets are judged on.
+  const cores = cpus().length;
+  const wasmAll: ConfigRuns = { id: 'wasm-kernels-all', label: `tfjs wasm + kernels, every core (${cores} thread${cores === 1 ? '' : 's'})`, rounds: [], threads: cores };
   const wasmStock: ConfigRuns = { id: 'wasm-stock', label: 'tfjs wasm stock', rounds: [], threads: 1 };
   const webgpu: ConfigRuns = { id: 'webgpu', label: 'tfjs webgpu', rounds: [] };
   log('webgpu: probing for a hardware adapter');
@@ -169,14 +177,15 @@ async function main(): Promise<number> {
     }
     if (webgpu.missing) notes.push(`WebGPU skipped: ${webgpu.missing}. Set ANYTIME_BENCH_SOFTWARE_GPU=1 to time a software adapter anyway (a dry run of the path).`);
   }
-  const tfjsConfigs = [wasmKernels, wasmStock, ...(webgpu.missing ? [] : [webgpu])];
+  const tfjsConfigs = [wasmKernels, wasmAll, wasmStock, ...(webgpu.missing ? [] : [webgpu])];
   type Job = { runs: ConfigRuns; run: (round: number) => ReturnType<typeof runJson> };
-  const tfjsJob = (runs: ConfigRuns, backend: string, kernelsOn: boolean, rl: boolean): Job => ({
+  const tfjsJob = (runs: ConfigRuns, backend: string, kernelsOn: boolean, rl: boolean, pool?: number): Job => ({
     runs,
     run: (round) =>
       runJson(
         ...tsx('scripts/bench-tiny-tfjs.ts', [
           '--backend', backend, '--kernels', kernelsOn ? 'on' : 'off', ...workerArgs,
+          ...(pool ? ['--pool', String(pool), ...(round === 0 ? ['--check-pool'] : [])] : []),
           ...(round === 0 ? ['--memory'] : []),
           ...(rl ? rlArgs : []),
           // The replay PyTorch times comes from the first run of the model as the toolkit ships it.
@@ -185,7 +194,7 @@ async function main(): Promise<number> {
       ),
   });
   // The first round runs wasm + kernels first: it writes the RL replay the PyTorch runs need.
-  const jobs: Job[] = [tfjsJob(wasmKernels, 'wasm', true, true), tfjsJob(wasmStock, 'wasm', false, false)];
+  const jobs: Job[] = [tfjsJob(wasmKernels, 'wasm', true, true), tfjsJob(wasmAll, 'wasm', true, true, cores), tfjsJob(wasmStock, 'wasm', false, false)];
   if (!webgpu.missing) jobs.push(tfjsJob(webgpu, 'webgpu', true, true));
   if (!torchRuns.missing) {
     for (const [runs, threads] of [[torchRuns, 2], [torch1Runs, 1]] as const) {
@@ -241,6 +250,20 @@ async function main(): Promise<number> {
     const leaks = c.rounds.map((r) => Number(r?.leakedTensorsPerRep ?? 0)).filter((n) => n !== 0);
     if (leaks.length > 0) notes.push(`${c.label}: tensors leaked per repeat: ${leaks.join(', ')}.`);
   }
+  // The every-core run must compute what one thread does (deterministic whatever the threads) and on as many threads as asked.
+  for (const [i, r] of wasmAll.rounds.entries()) {
+    const pool = r?.pool as { threads: number; note?: string; check?: { gradientSame: boolean; continuationsSame: boolean } } | undefined;
+    if (!pool) continue;
+    if (pool.threads !== cores) notes.push(`**${wasmAll.label}, round ${i + 1}: the pool computed on ${pool.threads} threads, not ${cores}${pool.note ? ` (${pool.note})` : ''}.**`);
+    if (pool.check && !(pool.check.gradientSame && pool.check.continuationsSame)) {
+      notes.push(
+        `**${wasmAll.label}: its ${[!pool.check.gradientSame && 'gradient', !pool.check.continuationsSame && 'continuations'].filter(Boolean).join(' and ')} ` +
+          'differ from one thread\'s (they must be bit for bit the same): its timings are not of the same work.**',
+      );
+    } else if (pool.check) {
+      notes.push(`${wasmAll.label}: checked in round ${i + 1} (untimed): its training-step gradient and its sampled continuations are bit for bit those of one thread.`);
+    }
+  }
   // The RL replay: PyTorch's steps must be train's (loss, gradient norm, replayed log-probs), and
   // every tfjs RL run must have done the replay's work (train is deterministic: same seed, same rollouts).
   const replayed = wasmKernels.rounds[0]?.rl;
@@ -276,15 +299,20 @@ async function main(): Promise<number> {
     'RL step: tfjs times `train` itself (the interval between its `onStep` calls: rollouts, advantages, packing, 2 AdamW updates, metrics); ' +
       'PyTorch replays the recorded tokens with a preallocated KV cache on the sampler schedule (it still draws from each distribution) and runs the ' +
       'same 2 updates on the packed minibatches tfjs built, so the JS bookkeeping (advantages, packing) is timed on the tfjs side only.',
-    'tfjs-wasm runs on one thread in Node. PyTorch runs twice: 2 threads (`torch.set_num_threads(2)`, `OPENBLAS_NUM_THREADS=1`, ' +
-      '`OMP_WAIT_POLICY=PASSIVE`), the reference the targets name, and 1 thread (same thread count as tfjs-wasm).',
+    'tfjs-wasm computes on one thread in Node. "tfjs wasm + kernels" runs every workload on one thread (the RL step on a 1-thread ComputePool); ' +
+      `"${wasmAll.label}" is one run on every core: a ComputePool of ${cores} threads (this one + ${cores - 1} worker thread${cores === 2 ? '' : 's'}, each with its own tfjs-wasm), ` +
+      'as the trainer uses it — training step = `pool.update` (the trainer\'s clipped surrogate over its gradient chunks, summed in chunk order, + AdamW) on the same 64 × 96 batch, ' +
+      'sampling = `pool.generate` of the same prompts (rows split over the threads), RL step = `train(config, { pool })`; the no-grad forward has no pooled form and is not timed there. ' +
+      'Its training step is the trainer\'s loss (no entropy term, chunked) where the other columns run the benchmark\'s one-pass loss: same model, batch, forward and backward. ' +
+      'PyTorch runs twice: 2 threads (`torch.set_num_threads(2)`, `OPENBLAS_NUM_THREADS=1`, `OMP_WAIT_POLICY=PASSIVE`), the reference the targets name, and 1 thread. ' +
+      'The targets are judged on the every-core configuration (and WebGPU when present); the one-thread rows are there for reference.',
     `Machine: ${cpus().length} cores, load average ${loadStart.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end (other work shares the cores).`,
   );
 
   const elapsedS = (performance.now() - started) / 1000;
   const anchorBlas = torchRuns.rounds.find((r) => r?.blas)?.blas ?? probe.anchor.blas;
   const anchor: Anchor = { ...probe.anchor, blas: anchorBlas };
-  const candidates = tfjsConfigs.filter((c) => c.id !== wasmStock.id).map((c) => c.id);
+  const candidates = tfjsConfigs.filter((c) => c.id !== wasmStock.id && c.id !== wasmKernels.id).map((c) => c.id);
   const report = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     when: new Date().toISOString(),
@@ -297,6 +325,7 @@ async function main(): Promise<number> {
     candidates,
     profile,
     primary: wasmKernels.id,
+    everyCore: { one: wasmKernels.id, all: wasmAll.id },
     flops,
     notes,
     elapsedS,
@@ -322,6 +351,7 @@ async function main(): Promise<number> {
     options: opts,
     summary,
     kernelSpeedupVsStock: Object.fromEntries(WORKLOADS.map((w) => [w, pairedSpeedRatio(wasmStock, wasmKernels, w)])),
+    everyCoreSpeedupVsOneThread: Object.fromEntries(WORKLOADS.map((w) => [w, pairedSpeedRatio(wasmKernels, wasmAll, w)])),
     targets: targets(kernels, torchRuns, tfjsConfigs.filter((c) => candidates.includes(c.id)), anchor, flops),
   });
   writeFileAtomic(join(opts.out, 'bench.md'), markdown);

@@ -18,6 +18,8 @@ import {
   type WorkerResult,
 } from '../scripts/bench-report.js';
 import { forwardFlops, makeTinyInputs, TINY_BENCH, workloadFlops, writeTorchInputs } from '../scripts/bench-tiny-inputs.js';
+import { trainerChunks } from '../scripts/bench-pool.js';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/config.js';
 import { makeConfig } from '../src/model/transformer.js';
 
 function result(train: number[], sample = [10], forward = [5], rl?: number[]): WorkerResult {
@@ -205,6 +207,37 @@ describe('bench report', () => {
     expect(md).toMatch(/RL step: over 1 steps .* at most 5\.2e-6 and 4\.1e-6 \(relative\); .* 17606 replayed tokens .* at most 1\.4e-5/);
   });
 
+  it('judges the targets on the every-core configuration only, says "no" with the range when one is missed, and compares it with one thread', () => {
+    // PyTorch 2 threads: train 130/110/130, sampling 19, RL 300 per round.
+    const torch = runs('torch', [130, 110, 130].map((t) => withBlas(result([t], [19], [5], [300]), OPENBLAS)), undefined, 2);
+    // One thread: slower than PyTorch everywhere; every core: train 1.3x (1.1-1.3), sampling 1.9x, RL 1.5x.
+    const one = runs('wasm-kernels', [0, 1, 2].map(() => result([200], [30], [5], [400])), undefined, 1);
+    const all = runs('wasm-kernels-all', [0, 1, 2].map(() => ({ ...result([100], [10], [5], [200]), medianMs: { train: 100, sample: 10, rl: 200 }, timesMs: { train: [100], sample: [10], rl: [200] } })), undefined, 2);
+    const md = renderMarkdown(
+      baseInput({
+        references: [torch],
+        tfjs: [one, all],
+        candidates: ['wasm-kernels-all'],
+        everyCore: { one: 'wasm-kernels', all: 'wasm-kernels-all' },
+        anchor: { blas: OPENBLAS, gemm: GEMM },
+      }),
+    );
+    const targetRows = md.split('\n').filter((l) => /^\| (training step|KV-cache sampling|trainer's whole RL step), .* \| >= [0-9.]+x torch \|/.test(l));
+    expect(targetRows).toHaveLength(3);
+    expect(targetRows.every((l) => l.includes(', wasm-kernels-all |'))).toBe(true);
+    expect(targetRows[0]).toMatch(/\| >= 1\.2x torch \| 1\.30x \(1\.10-1\.30\) \| .*\| yes \|$/);
+    expect(targetRows[1]).toMatch(/\| >= 2x torch \| 1\.90x \(1\.90-1\.90\) \| .*\| \*\*no\*\* \|$/);
+    expect(targetRows[2]).toMatch(/\| >= 1\.5x torch \| 1\.50x \(1\.50-1\.50\) \| .*\| yes \|$/);
+    expect(md).toContain('judged on wasm-kernels-all; the other configurations are in the tables below, for reference.');
+    // The one-thread configuration keeps its ratio rows vs PyTorch, without a target.
+    expect(md).toMatch(/\| train \| wasm-kernels \| \*\*0\.65x \(0\.55-0\.65\)\*\* \|/);
+    // Every core vs one thread, paired by round; the forward the pool does not time has no row.
+    expect(md).toMatch(/Every core vs one thread \(wasm-kernels time \/ wasm-kernels-all time/);
+    expect(md).toMatch(/\| sample \| 3\.00x \(3\.00-3\.00\) \|/);
+    expect(md).toMatch(/\| rl \| 2\.00x \(2\.00-2\.00\) \|/);
+    expect(md).not.toMatch(/\| forward \| [0-9.]+x \([0-9.-]+\) \|$/m);
+  });
+
   it('marks a reference-BLAS anchor in the report and judges no model target', () => {
     const md = renderMarkdown(
       baseInput({
@@ -238,6 +271,24 @@ describe('tiny-policy workload', () => {
     expect(statSync(join(dir, 'mask.f32')).size).toBe(4 * TINY_BENCH.rows * T * T);
     const ids = new Int32Array(Uint8Array.from(readFileSync(join(dir, 'ids.i32'))).buffer);
     expect(Array.from(ids.subarray(0, T))).toEqual(Array.from(inputs.batch.ids.subarray(0, T)));
+  });
+
+  it("splits the batch into the trainer's gradient chunks: every row once, its 80 targets, the benchmark's loss weights", () => {
+    const inputs = makeTinyInputs();
+    const chunks = trainerChunks(inputs);
+    expect(chunks).toHaveLength(DEFAULT_TRAIN_CONFIG.gradientChunks);
+    const traces = chunks.flatMap((c) => c.traces);
+    expect(traces).toHaveLength(TINY_BENCH.rows);
+    const T = inputs.batch.length;
+    const byPrompt = new Map(inputs.prompts.map((p, r) => [p.slice(1).join(','), r]));
+    for (const t of traces) {
+      const r = byPrompt.get(t.prompt.join(','))!;
+      expect(t.thinking).toEqual(Array.from(inputs.batch.targets.subarray(r * T + TINY_BENCH.promptLength - 1, (r + 1) * T - 1)));
+    }
+    expect(new Set(traces.map((t) => byPrompt.get(t.prompt.join(',')))).size).toBe(TINY_BENCH.rows);
+    const weight = chunks.flatMap((c) => c.targets).reduce((n, t) => n + t.thinkingWeight.reduce((a, b) => a + b, 0), 0);
+    expect(weight).toBeCloseTo(1, 5);
+    expect(trainerChunks(inputs, 1)).toHaveLength(1);
   });
 
   it('counts FLOPs from the layer shapes', () => {
