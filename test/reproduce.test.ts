@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultOutDir, presetParts, reproduce, resolvePreset } from '../src/train/reproduce.js';
@@ -34,6 +34,14 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
     const summary2 = await reproduce({ preset: 'smoke', out, baseDir, workers: 0, onProgress: (p) => again.add(`${p.id}:${p.phase}`) });
     expect([...again].some((x) => x.endsWith(':train'))).toBe(false);
     expect(summary2.runs).toEqual(summary.runs);
+    // --report-only trains nothing, even for a run whose results are gone: the report leaves it out.
+    rmSync(join(out, 'runs', 'ar-uniform-s0'), { recursive: true });
+    const trained = new Set<string>();
+    const partial = await reproduce({ preset: 'smoke', out, baseDir, reportOnly: true, onProgress: (p) => trained.add(`${p.id}:${p.phase}`) });
+    expect([...trained]).toEqual([]);
+    expect(existsSync(join(out, 'runs', 'ar-uniform-s0'))).toBe(false);
+    expect(partial.runs.map((r) => r.run)).toEqual(['grpo']);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toMatch(/\| ar-uniform \| 1 \|/);
     // Results of another preset are never mixed in.
     writeFileSync(join(out, 'preset.json'), JSON.stringify({ identity: { name: 'other' } }));
     await expect(reproduce({ preset: 'smoke', out, baseDir, workers: 0 })).rejects.toThrow(/out: .* holds results of a different preset/);

@@ -1,5 +1,5 @@
 /**
- * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--max-budgets 96,48,32] [--out DIR] [--workers N] [--threads-per-run N]`
+ * `anytime reproduce [--preset quick|full|notebook] [--task chain|search] [--steps N] [--seeds N] [--runs grpo,ar-uniform,…] [--max-budgets 96,48,32] [--report-only] [--out DIR] [--workers N] [--threads-per-run N]`
  */
 import { AnytimeInputError } from '../core/errors.js';
 import { MultiProgress } from '../util/progress.js';
@@ -19,6 +19,7 @@ const SPEC = {
   steps: { type: 'int', help: 'RL steps per run (default: the preset\'s)' },
   seeds: { type: 'int', help: 'seeds per run (default: the preset\'s)' },
   runs: { type: 'string', help: `comma-separated subset of ${RUN_NAMES.join(',')}` },
+  'report-only': { type: 'boolean', help: 'train nothing: write the reports from the runs already in --out (runs without results are left out)' },
   'max-budgets': { type: 'string', help: 'comma-separated b_max levels of a budget-pressure sweep, e.g. 96,48,32 (default: the preset\'s; pressure: 96,64,48,32)' },
   out: { type: 'string', help: 'output folder (default runs/<preset>)' },
   workers: { type: 'int', help: 'worker threads (default: one per core; 0 = in this thread)' },
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       seeds: values.seeds,
       runs: values.runs?.split(',').map((r) => r.trim()) as RunName[] | undefined,
       maxBudgets: parseMaxBudgets(values['max-budgets']),
+      reportOnly: values['report-only'],
       out: values.out,
       workers: values.workers,
       threadsPerRun: values['threads-per-run'],

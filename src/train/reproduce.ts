@@ -29,6 +29,11 @@ export interface ReproduceOptions {
   seeds?: number;
   /** Runs to do (overrides the preset). */
   runs?: RunName[];
+  /**
+   * Train nothing: write the reports from the runs already in the output folder (a set stopped
+   * part-way, or runs copied in from another set). Runs without results are left out of them.
+   */
+  reportOnly?: boolean;
   /** A budget-pressure sweep over these b_max (replaces the preset's list; each level in `<out>/b<N>`). */
   maxBudgets?: number[];
   /** Output folder (default `runs/<preset>`, or `runs/<preset>-<task>` for another task than the preset's). */
@@ -128,7 +133,11 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReportSumm
   // Chosen here first, even when workers train: the one line saying which backend runs is
   // printed once, and worker threads inherit it (ANYTIME_BACKEND_ANNOUNCED) instead of repeating it.
   await initBackend();
-  if (workers === 0) {
+  if (opts.reportOnly) {
+    for (const part of parts) {
+      if (!existsSync(join(part.out, 'base', 'eval.json'))) fail('reportOnly', `${part.out} has no base evaluation (base/eval.json): run reproduce without --report-only first`);
+    }
+  } else if (workers === 0) {
     for (const pj of [...baseJobs, ...runJobs]) await runJob(pj.job, pj.part.preset, pj.part.out, (p) => report(label(pj, p)), baseDir, threads);
   } else {
     const root = packageRoot();
