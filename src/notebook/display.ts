@@ -92,8 +92,13 @@ export async function displayBundle(bundle: MimeBundle, options: { displayId?: s
 export async function printLine(text: string): Promise<void> {
   const deno = denoJupyter();
   // A display_data message: consecutive 'stream' broadcasts were dropped by nbconvert after the first.
-  if (deno) await deno.display({ 'text/plain': text }, { raw: true });
-  else console.log(text);
+  if (deno) {
+    await deno.display({ 'text/plain': text }, { raw: true });
+    // Deno resolves display() before its message is on the wire; a cell that ends right after
+    // (a ✓ line is often a cell's last output) could report idle first, and nbclient then drops
+    // the line (seen under load: 3 of 4 facts in notebook 05). A short pause lets it go out first.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } else console.log(text);
 }
 
 /** `<`, `>`, `&` and quotes escaped for HTML text and attributes. */
