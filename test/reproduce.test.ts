@@ -41,7 +41,10 @@ describe('anytime reproduce (smoke preset, worker threads)', () => {
     expect([...trained]).toEqual([]);
     expect(existsSync(join(out, 'runs', 'ar-uniform-s0'))).toBe(false);
     expect(partial.runs.map((r) => r.run)).toEqual(['grpo']);
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toMatch(/\| ar-uniform \| 1 \|/);
+    const partialReport = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(partialReport).not.toMatch(/\| ar-uniform \| 1 \|/);
+    expect(partialReport).toMatch(/seeds per run in this set: grpo 1, ar-uniform 0\./);
+    expect(partialReport).toMatch(/\*\*Not complete:\*\* ar-uniform has 0 of the preset's 1 seeds/);
     // Results of another preset are never mixed in.
     writeFileSync(join(out, 'preset.json'), JSON.stringify({ identity: { name: 'other' } }));
     await expect(reproduce({ preset: 'smoke', out, baseDir, workers: 0 })).rejects.toThrow(/out: .* holds results of a different preset/);

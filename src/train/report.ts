@@ -437,8 +437,19 @@ function reportMarkdown(
   const { base, runs, comparisons, claims, variance } = r;
   const lines: string[] = [];
   lines.push(`# Reproduction report: preset \`${preset.name}\``, '');
-  const seeds = preset.runs.map((run) => `${run} ${seedsOf(preset, run)}`).join(', ');
-  lines.push(`${preset.description}. Task \`${preset.task}\`${r.maxBudget ? `, b_max ${r.maxBudget}` : ''}; seeds per run: ${seeds}.`, '');
+  // The seeds actually in the set: a set stopped part-way (or written with --report-only) can hold fewer.
+  const found = (run: string) => runs.find((x) => x.run === run)?.seeds ?? 0;
+  const seeds = preset.runs.map((run) => `${run} ${found(run)}`).join(', ');
+  const short = preset.runs.filter((run) => found(run) < seedsOf(preset, run));
+  lines.push(`${preset.description}. Task \`${preset.task}\`${r.maxBudget ? `, b_max ${r.maxBudget}` : ''}; seeds per run in this set: ${seeds}.`, '');
+  if (short.length > 0) {
+    lines.push(
+      `**Not complete:** ${short.map((run) => `${run} has ${found(run)} of the preset's ${seedsOf(preset, run)} seeds`).join('; ')}. ` +
+        'Intervals of a run with one seed cover question sampling only, not the spread between training seeds. ' +
+        'Rerunning the same command trains the missing seeds (finished runs are kept).',
+      '',
+    );
+  }
   const settings = (o: object) => Object.entries(o).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
   lines.push(`Training: ${settings(preset.train)}. Warm start: ${settings(preset.warmStart) || 'defaults'}.`, '');
   const any = runs[0];
