@@ -11,8 +11,9 @@
 // 3. What that buys end to end: one training step of the `notebook` preset (sampling the rollouts, then the
 //    tree-packed forward + backward) with the SIMD matrix multiply on and off.
 //
-// **How long it takes.** Measured on the 2-core development machine while other jobs loaded it (load average ~18):
-// 116 s as a plain script (`npx tsx`); under tslab and Deno not yet measured to the end.
+// **How long it takes.** Measured with `npm run notebooks -- 05 --kernel all` on the 2-core development machine
+// while training jobs ran beside it (load average ~6): 107 s under tslab, 62 s under Deno. The timings it shows
+// vary with the machine's load: read their ratios, not their milliseconds.
 
 // %%
 import * as aq from 'arquero';
