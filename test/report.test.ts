@@ -115,8 +115,8 @@ describe('report: paired comparisons and the paper claims', () => {
       maxBudget: b,
       base: { finishedFraction: 1 - cut } as ReportSummary['base'],
       runs: [
-        { run: 'grpo', anytime: iv(0.6, 0.58, 0.62), final: iv(0.8, 0.78, 0.82), cutFraction: cut / 2 } as ReportSummary['runs'][0],
-        { run: 'ar-uniform', anytime: iv(0.6 + gain, 0.58 + gain, 0.62 + gain), final: iv(0.8, 0.78, 0.82), cutFraction: cut / 2 } as ReportSummary['runs'][0],
+        { run: 'grpo', seeds: 3, anytime: iv(0.6, 0.58, 0.62), final: iv(0.8, 0.78, 0.82), cutFraction: cut / 2 } as ReportSummary['runs'][0],
+        { run: 'ar-uniform', seeds: 3, anytime: iv(0.6 + gain, 0.58 + gain, 0.62 + gain), final: iv(0.8, 0.78, 0.82), cutFraction: cut / 2 } as ReportSummary['runs'][0],
       ],
       comparisons: [comparison('ar-uniform', iv(gain, gain - 0.01, gain + 0.01), iv(0, -0.01, 0.01), 3, 0)],
       claims: [],
@@ -133,6 +133,7 @@ describe('report: paired comparisons and the paper claims', () => {
     expect(study.levels[1].gains[0].anytime.estimate).toBe(0.05);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/\| 32 \| 65\.0% \| ar-uniform \| 65\.0 \[63\.0, 67\.0\] \| 80\.0 \[78\.0, 82\.0\] \| \+5\.0 \[\+4\.0, \+6\.0\] \|/);
+    expect(md).toContain('In this set: b_max 96: grpo 3 seeds, ar-uniform 3 seeds; b_max 32: grpo 3 seeds, ar-uniform 3 seeds.');
     expect(readFileSync(join(out, 'gain-vs-budget-pressure.svg'), 'utf8')).toMatch(/^<svg/);
   });
 });

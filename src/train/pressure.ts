@@ -74,6 +74,9 @@ export async function writePressureReport(
   }
   const lines: string[] = [`# Budget-pressure study: preset \`${preset.name}\`, task \`${preset.task}\``, ''];
   lines.push(`${preset.description}. Each level has its own report in \`b<N>/report.md\`.`, '');
+  // What this set holds, which can differ from the preset's description (--max-budgets, --seeds).
+  const seedsIn = summaries.map((s, i) => `b_max ${parts[i].preset.train.maxBudget}: ${s.runs.map((r) => `${r.run} ${r.seeds} seed${r.seeds === 1 ? '' : 's'}`).join(', ')}`);
+  lines.push(`In this set: ${seedsIn.join('; ')}.`, '');
   lines.push('| b_max | base cut at b_max | run | anytime (%) [95% CI] | final (%) [95% CI] | anytime Δ vs GRPO | final Δ vs GRPO | budgets above / below GRPO |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const l of levels) {
