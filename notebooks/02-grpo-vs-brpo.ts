@@ -16,9 +16,9 @@
 // held-out accuracy over the 16 evaluation budgets (the uniform prior over them, the area under the accuracy curve),
 // whatever prior the run was trained with.
 //
-// **How long it takes.** Most of it is the live training. Measured on the 2-core development machine while other
-// jobs loaded it (load average ~18): 468 s for the training as a plain script (`npx tsx`), 645 s for the notebook under
-// tslab; under Deno not yet measured to the end. Expect much less on an idle machine. The progress table updates live.
+// **How long it takes.** Most of it is the live training. Measured with `npm run notebooks -- 02 --kernel all` on
+// the 2-core development machine with nothing else running: 79 s under tslab, 76 s under Deno. The progress table
+// updates live.
 // Source: the paired script [`02-grpo-vs-brpo.ts`](02-grpo-vs-brpo.ts).
 
 // %%

@@ -381,7 +381,10 @@ export function numberExecutedCells(nb: Notebook): void {
   for (const cell of nb.cells) {
     if (cell.cell_type !== 'code') continue;
     delete cell.metadata.execution;
-    const ran = (cell.outputs ?? []).length > 0;
+    // A cell tagged no-output runs without output (definitions only); after an error tslab skips
+    // the rest, but such a run fails the checks anyway, so a no-output cell counts as run.
+    const tags = (cell.metadata.tags as string[] | undefined) ?? [];
+    const ran = (cell.outputs ?? []).length > 0 || tags.includes('no-output');
     cell.execution_count = ran ? ++n : null;
     for (const o of cell.outputs ?? []) if (o.output_type === 'execute_result') o.execution_count = cell.execution_count;
   }
