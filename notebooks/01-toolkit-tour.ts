@@ -15,9 +15,8 @@
 //
 // Cells marked ✓ check the facts this notebook teaches; `npm run notebooks` fails if one does not hold.
 //
-// **How long it takes.** Measured with `npm run notebooks -- 01 --kernel all` on the 2-core development machine
-// while training jobs ran beside it (load average ~6): 68 s under tslab (most of it tslab compiling the cells), 16 s
-// under Deno; expect less on an idle machine. With the base policy cached in `data/base/` (committed); on a checkout
+// **How long it takes.** Measured by the test command (`npm run notebooks -- --kernel all`) on the idle 2-core
+// development machine: 21 s under tslab, 7 s under Deno. With the base policy cached in `data/base/` (committed); on a checkout
 // without it the first run warm-starts it (about 6 minutes, once).
 //
 // **Kernels.** This notebook runs unchanged under the project's tslab kernel ("TypeScript (anytime, tslab)")

@@ -16,9 +16,8 @@
 // held-out accuracy over the 16 evaluation budgets (the uniform prior over them, the area under the accuracy curve),
 // whatever prior the run was trained with.
 //
-// **How long it takes.** Most of it is the live training. Measured with `npm run notebooks -- 02 --kernel all` on
-// the 2-core development machine with nothing else running: 79 s under tslab, 76 s under Deno. The progress table
-// updates live.
+// **How long it takes.** Measured by the test command (`npm run notebooks -- --kernel all`) on the idle 2-core
+// development machine: 75 s under tslab, 71 s under Deno. Most of it is the live training; the progress table updates live.
 // Source: the paired script [`02-grpo-vs-brpo.ts`](02-grpo-vs-brpo.ts).
 
 // %%

@@ -17,9 +17,8 @@
 // The paper (AMC, 1k → 8k tokens): group mean 0.17 → 0.61, own progress 1.0 → 0.36, BRPO 0.17 → 0.34: the group
 // mean is best early, own progress late, and BRPO tracks the better of the two.
 //
-// **How long it takes.** Measured with `npm run notebooks -- 03 --kernel all` on the 2-core development machine
-// while training jobs ran beside it (load average ~6): 82 s under tslab, 27 s under Deno. With the base policy
-// cached in `data/base/`.
+// **How long it takes.** Measured by the test command (`npm run notebooks -- --kernel all`) on the idle 2-core
+// development machine: 24 s under tslab, 13 s under Deno. With the base policy cached in `data/base/`.
 
 // %%
 import * as aq from 'arquero';

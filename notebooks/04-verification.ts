@@ -16,8 +16,8 @@
 // The verifier must give the same verdicts in every environment (Node, both notebook kernels, the browser):
 // the ✓ cells below check the ones this notebook relies on, inside whichever kernel runs it.
 //
-// **How long it takes.** Measured with `npm run notebooks -- 04 --kernel all` on the 2-core development machine
-// while training jobs ran beside it (load average ~6): 36 s under tslab, 10 s under Deno.
+// **How long it takes.** Measured by the test command (`npm run notebooks -- --kernel all`) on the idle 2-core
+// development machine: 12 s under tslab, 5 s under Deno.
 // Source: the paired script [`04-verification.ts`](04-verification.ts).
 
 // %%
