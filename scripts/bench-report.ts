@@ -3,6 +3,7 @@
  * paired ratios with their range across rounds, target checks (refused against an unoptimised
  * BLAS), memory, and the markdown report. No I/O here, so it can be tested on plain data.
  */
+import type { RlStepWork } from './bench-rl.js';
 
 /** Workloads timed on the tiny policy. */
 export const WORKLOADS = ['train', 'sample', 'rl', 'forward'] as const;
@@ -63,15 +64,8 @@ export interface StepParity {
   gradNorm: number;
 }
 
-/** Work of one RL step (scripts/bench-rl.ts). */
-export interface RlStepWork {
-  traces: number;
-  thinkingTokens: number;
-  summaryRows: number;
-  summaryTokens: number;
-  minibatches: [number, number][];
-  flops: number;
-}
+/** Work of one RL step: one definition, where it is measured (scripts/bench-rl.ts). */
+export type { RlStepWork };
 
 /** One benchmarked configuration: its results, one per round (undefined where it did not run). */
 export interface ConfigRuns {
